@@ -1,0 +1,160 @@
+"""The fixed cast of test actors, shared by every test module.
+
+Company A (``acme``) has communities X and Y; X has building 1 with unit 1 and
+houses 101 and 102, Y has one building and house 201. Residents A and B live in
+the same building of X (A in 101, B in 102). Company B (``other``) has its own
+community, house and resident. Staff: one member per default role in community X,
+plus a technician and a manager in community Y, and an admin for company B.
+"""
+
+import dataclasses
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from wuye.accounts.actor import Actor
+from wuye.accounts.models import User
+from wuye.estates.models import Building, CommonArea, Community, House, Unit
+from wuye.estates.services import create_company
+from wuye.people.models import Residency, Resident
+from wuye.staff.models import Role, StaffMember
+from wuye.staff.policy import DEFAULT_ROLES
+
+PASSWORD = "test-pass-123"
+
+
+@dataclasses.dataclass
+class Cast:
+    company: object
+    other_company: object
+    community_x: Community
+    community_y: Community
+    other_community: Community
+    building_x1: Building
+    unit_x1: Unit
+    house_a: House
+    house_b: House
+    house_y: House
+    other_house: House
+    resident_a: Resident
+    resident_b: Resident
+    other_resident: Resident
+    users: dict  # name -> User
+    staff: dict  # name -> StaffMember
+
+    def actor(self, name: str) -> Actor:
+        return Actor(self.users[name])
+
+    def client(self, name: str | None) -> Client:
+        client = Client()
+        if name is not None:
+            client.force_login(self.users[name])
+        return client
+
+
+def make_user(username: str, mobile: str | None = None, name: str = "") -> User:
+    user = User(username=username, mobile=mobile, first_name=name or username)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def make_staff(company, username, role_codes, communities, name=None) -> StaffMember:
+    user = make_user(username, name=name or username)
+    member = StaffMember.objects.create(
+        company=company, user=user, employee_no=username, name=name or username
+    )
+    member.roles.set(Role.objects.filter(company=company, code__in=role_codes))
+    member.communities.set(communities)
+    return member
+
+
+def make_estate(company, code, name):
+    community = Community.objects.create(company=company, name=name, code=code)
+    building = Building.objects.create(community=community, name="1栋", floors_above=18)
+    unit = Unit.objects.create(building=building, name="1单元")
+    CommonArea.objects.create(community=community, name=f"{name}大堂", kind="lobby")
+    return community, building, unit
+
+
+def make_house(building, unit, number, floor=1, area="89.50"):
+    return House.objects.create(
+        company_id=building.community.company_id,
+        community=building.community,
+        building=building,
+        unit=unit,
+        number=number,
+        floor=floor,
+        built_area=Decimal(area),
+        indoor_area=Decimal(area) - Decimal("10"),
+        occupancy=House.Occupancy.OWNER_OCCUPIED,
+    )
+
+
+def make_resident(company, house, name, mobile, relation="owner"):
+    user = make_user(mobile, mobile=mobile, name=name)
+    resident = Resident.objects.create(
+        company=company, user=user, name=name, mobile=mobile, id_number="110101199001011234"
+    )
+    Residency.objects.create(
+        resident=resident,
+        house=house,
+        relation=relation,
+        move_in=datetime.date(2024, 1, 1),
+    )
+    return resident
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    company = create_company(name="安居物业", code="acme")
+    other = create_company(name="他山物业", code="other")
+    x, bx, ux = make_estate(company, "x", "翠湖花园")
+    y, by, uy = make_estate(company, "y", "锦绣苑")
+    o, bo, uo = make_estate(other, "o", "他山小区")
+    house_a = make_house(bx, ux, "0101", floor=1)
+    house_b = make_house(bx, ux, "0102", floor=1)
+    house_y = make_house(by, uy, "0101")
+    other_house = make_house(bo, uo, "0101")
+    resident_a = make_resident(company, house_a, "张伟", "13800000001")
+    resident_b = make_resident(company, house_b, "李娜", "13800000002")
+    other_resident = make_resident(other, other_house, "王芳", "13900000009")
+
+    staff = {}
+    for code in DEFAULT_ROLES:
+        staff[code] = make_staff(company, code, [code], [x])
+    staff["technician_y"] = make_staff(company, "technician_y", ["technician"], [y])
+    staff["manager_y"] = make_staff(company, "manager_y", ["project_manager"], [y])
+    staff["other_admin"] = make_staff(other, "other_admin", ["company_admin"], [o])
+
+    users = {name: member.user for name, member in staff.items()}
+    users["resident_a"] = resident_a.user
+    users["resident_b"] = resident_b.user
+    users["other_resident"] = other_resident.user
+    users["nobody"] = make_user("nobody")  # signed in, neither staff nor resident
+
+    return Cast(
+        company=company,
+        other_company=other,
+        community_x=x,
+        community_y=y,
+        other_community=o,
+        building_x1=bx,
+        unit_x1=ux,
+        house_a=house_a,
+        house_b=house_b,
+        house_y=house_y,
+        other_house=other_house,
+        resident_a=resident_a,
+        resident_b=resident_b,
+        other_resident=other_resident,
+        users=users,
+        staff=staff,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,56 @@
+"""The typed JSON API: ``/api/v1/…``, OpenAPI at ``/api/openapi.json``, docs at ``/api/docs``."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.security import HttpBearer, SessionAuth
+
+from wuye.accounts.actor import request_actor
+from wuye.accounts.services import user_for_token
+
+
+class BearerTokenAuth(HttpBearer):
+    """``Authorization: Bearer wy_…`` tokens created in the console."""
+
+    openapi_description = "API token created under 控制台 → API 令牌 (prefix wy_)."
+
+    def authenticate(self, request, token):
+        user = user_for_token(token)
+        if user is None:
+            return None
+        request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Wuye API",
+    version="1",
+    description="物业服务平台 Wuye — estates, people, staff and the service loop.",
+    auth=[BearerTokenAuth(), SessionAuth()],
+    urls_namespace="api",
+)
+
+
+def actor(request):
+    return request_actor(request)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    if hasattr(exc, "error_dict"):
+        detail = {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
+    else:
+        detail = {"__all__": [str(m) for m in exc.messages]}
+    return api.create_response(request, {"detail": detail}, status=400)
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request, exc):
+    return api.create_response(
+        request, {"detail": "You do not have permission to do this."}, status=403
+    )
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return api.create_response(request, {"detail": "Not found."}, status=404)

@@ -1,0 +1,184 @@
+"""The ``wuye`` command: demo, serve, worker, scheduler, openapi, manage."""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+DEFAULT_BIND = "127.0.0.1:8000"
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wuye.settings")
+    import django
+
+    django.setup()
+
+
+def _ensure_var_dir() -> None:
+    from django.conf import settings
+
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _gunicorn_argv(bind: str, workers: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "wuye.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
+    ]
+
+
+def cmd_serve(args) -> int:
+    """Run the web app in gunicorn (a production WSGI server)."""
+    os.execv(sys.executable, _gunicorn_argv(args.bind, args.workers))
+    return 0  # pragma: no cover - execv does not return
+
+
+def cmd_worker(args) -> int:
+    """Run background tasks from the database queue until stopped."""
+    _setup_django()
+    from django.core.management import call_command
+
+    call_command("db_worker", interval=args.interval)
+    return 0
+
+
+def cmd_scheduler(args) -> int:
+    """Enqueue periodic jobs; safe to run more than one."""
+    _setup_django()
+    from wuye.core.periodic import serve_forever
+    from wuye.schedule import JOBS
+
+    serve_forever(JOBS, interval_seconds=args.interval)
+    return 0
+
+
+def cmd_openapi(args) -> int:
+    _setup_django()
+    from wuye.api import api
+
+    schema = api.get_openapi_schema()
+    sys.stdout.write(json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    return 0
+
+
+def cmd_manage(args) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wuye.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["wuye manage", *args.rest])
+    return 0
+
+
+def _stop_all(procs: list[subprocess.Popen], timeout: float = 15.0) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        remaining = max(0.0, deadline - time.monotonic())
+        try:
+            proc.wait(remaining)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def cmd_demo(args) -> int:
+    """Migrate the embedded database, load demo data once, then run web + worker + scheduler."""
+    os.environ.setdefault("WUYE_DEMO", "1")
+    _setup_django()
+    _ensure_var_dir()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from wuye import demo
+
+    print("· 迁移数据库 / migrating", settings.DATABASES["default"]["NAME"], flush=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    created = demo.load()
+    print("· 演示数据 / demo data:", "已创建 created" if created else "已存在 already loaded")
+    print()
+    print(f"Wuye 物业 is running at http://{args.bind}/")
+    print(f"演示账号 / demo logins (password for all: {demo.PASSWORD}):")
+    for role, username in demo.logins():
+        print(f"  {role:<20} {username}")
+    print("Ctrl-C 停止 / stops everything.", flush=True)
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "wuye.settings"}
+    wuye = [sys.executable, "-m", "wuye.cli"]
+    procs = [
+        subprocess.Popen(_gunicorn_argv(args.bind, args.workers), env=env),
+        subprocess.Popen([*wuye, "worker"], env=env),
+        subprocess.Popen([*wuye, "scheduler"], env=env),
+    ]
+
+    stopping = False
+
+    def _on_signal(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        while not stopping and all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+    finally:
+        _stop_all(procs)
+    failed = [p for p in procs if p.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
+    print("Wuye stopped.", flush=True)
+    return 1 if failed and not stopping else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wuye", description="Wuye 物业服务平台")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="demo database, data and all processes on one machine")
+    p.add_argument("--bind", default=DEFAULT_BIND)
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="run the web app in gunicorn")
+    p.add_argument("--bind", default=os.environ.get("WUYE_BIND", DEFAULT_BIND))
+    p.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 2)))
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="run background tasks")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between queue polls")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("scheduler", help="enqueue periodic jobs (each tick once)")
+    p.add_argument("--interval", type=float, default=15.0)
+    p.set_defaults(func=cmd_scheduler)
+
+    p = sub.add_parser("openapi", help="print the OpenAPI schema as JSON")
+    p.set_defaults(func=cmd_openapi)
+
+    p = sub.add_parser("manage", help="Django management commands", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,14 @@
+import datetime
+
+from django.utils import timezone
+from django_tasks import task
+
+
+@task()
+def prune_periodic_ticks() -> int:
+    """Drop claimed-tick rows older than a week; they only guard the current tick."""
+    from wuye.core.models import PeriodicTick
+
+    cutoff = timezone.now() - datetime.timedelta(days=7)
+    deleted, _per_model = PeriodicTick.objects.filter(tick__lt=cutoff).delete()
+    return deleted

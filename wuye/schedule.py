@@ -1,0 +1,22 @@
+"""Every periodic job of Wuye, in one place. The scheduler (``wuye scheduler``)
+enqueues each tick once; the task itself must be safe to run late or twice."""
+
+import datetime
+
+from wuye.accounts.tasks import purge_expired_sms_codes
+from wuye.core.periodic import Job
+from wuye.core.tasks import prune_periodic_ticks
+
+HOUR = datetime.timedelta(hours=1)
+DAY = datetime.timedelta(days=1)
+
+JOBS: list[Job] = [
+    Job("accounts.purge_expired_sms_codes", purge_expired_sms_codes, every=HOUR),
+    # 03:30 Beijing time (UTC+8) is 19:30 UTC.
+    Job(
+        "core.prune_periodic_ticks",
+        prune_periodic_ticks,
+        every=DAY,
+        offset=datetime.timedelta(hours=19, minutes=30),
+    ),
+]

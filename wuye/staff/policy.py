@@ -1,0 +1,65 @@
+"""The permission vocabulary and the default roles each new company starts with.
+
+Roles are data (``staff.Role``): a company may edit them. This module only names the
+permissions code can check and seeds sensible defaults.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+PERMISSIONS: dict[str, str] = {
+    "estates.view": _("View communities, buildings and houses"),
+    "estates.manage": _("Create and edit communities, buildings and houses"),
+    "people.view": _("View residents"),
+    "people.manage": _("Create and edit residents and their houses"),
+    "people.view_sensitive": _("See full ID numbers and mobiles"),
+    "staff.view": _("View staff, shifts and the roster"),
+    "staff.manage": _("Manage staff, roles, shifts and the roster"),
+    "company.manage": _("Manage company settings and API tokens of others"),
+}
+
+ALL = tuple(PERMISSIONS)
+FIELD = ("estates.view",)
+
+
+# code: (Chinese name, English name, company-wide?, permissions)
+DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
+    "company_admin": ("公司管理员", "Company administrator", True, ALL),
+    "project_manager": (
+        "项目经理",
+        "Project manager",
+        False,
+        (
+            "estates.view",
+            "estates.manage",
+            "people.view",
+            "people.manage",
+            "people.view_sensitive",
+            "staff.view",
+            "staff.manage",
+        ),
+    ),
+    "dispatcher": (
+        "客服/调度",
+        "Front desk / dispatcher",
+        False,
+        ("estates.view", "people.view", "people.manage", "staff.view"),
+    ),
+    "technician": ("维修工", "Technician", False, FIELD),
+    "guard": ("保安", "Security guard", False, FIELD),
+    "cleaner": ("保洁", "Cleaner", False, FIELD),
+    "gardener": ("绿化", "Gardener", False, FIELD),
+    "finance": ("财务", "Finance", True, ("estates.view", "people.view")),
+    "quality": ("品质专员", "Quality officer", True, ("estates.view", "people.view", "staff.view")),
+}
+
+# Roles whose home is the mobile field app rather than the office console.
+FIELD_ROLES = frozenset({"technician", "guard", "cleaner", "gardener"})
+
+DEFAULT_TRADES: dict[str, str] = {
+    "plumbing_electric": "水电",
+    "pipes": "管道",
+    "elevator": "电梯",
+    "doors_windows": "门窗",
+    "low_voltage": "弱电",
+    "civil": "土建",
+}
