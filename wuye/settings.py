@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "wuye.estates",
     "wuye.people",
     "wuye.staff",
+    "wuye.imports",
+    "wuye.web",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,13 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("accounts/", include("wuye.accounts.urls")),
+    path("console/estates/", include("wuye.estates.urls")),
+    path("console/people/", include("wuye.people.urls")),
+    path("console/staff/", include("wuye.staff.urls")),
+    path("console/imports/", include("wuye.imports.urls")),
+    # Home redirect, resident H5 (/h5/) and field-staff mobile pages (/m/).
+    path("", include("wuye.web.urls")),
 ]
 
 if settings.DEBUG:
