@@ -138,7 +138,9 @@ USE_TZ = True
 
 # --- Static and media -----------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Without STATIC_ROOT, WhiteNoise serves straight from the app folders (finders);
+# deployments may set it and run collectstatic for hashed, compressed files.
+STATIC_ROOT = env.str("STATIC_ROOT", default=None)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
@@ -146,7 +148,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if not DEBUG
+            if STATIC_ROOT
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },

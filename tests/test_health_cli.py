@@ -1,0 +1,43 @@
+import json
+import subprocess
+import sys
+
+import pytest
+from django.db import connection
+
+
+@pytest.mark.django_db
+def test_healthz_checks_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.django_db
+def test_healthz_reports_503_when_the_database_fails(client, monkeypatch):
+    def broken_cursor(*args, **kwargs):
+        raise RuntimeError("connection refused")
+
+    monkeypatch.setattr(connection, "cursor", broken_cursor)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "error"
+
+
+def test_openapi_command_prints_the_schema():
+    out = subprocess.run(
+        [sys.executable, "-m", "wuye.cli", "openapi"], capture_output=True, text=True, check=True
+    ).stdout
+    schema = json.loads(out)
+    assert schema["info"]["title"] == "Wuye API"
+    assert schema["openapi"].startswith("3.")
+
+
+def test_manage_passes_through_to_django():
+    out = subprocess.run(
+        [sys.executable, "-m", "wuye.cli", "manage", "check"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "no issues" in out
