@@ -52,7 +52,10 @@ def cmd_worker(args) -> int:
     _setup_django()
     from django.core.management import call_command
 
-    call_command("db_worker", interval=args.interval)
+    # No autoreload even under DEBUG: a reload can cut a task off halfway.
+    call_command(
+        "db_worker", interval=args.interval, batch=args.batch, reload=False, startup_delay=False
+    )
     return 0
 
 
@@ -160,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("worker", help="run background tasks")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between queue polls")
+    p.add_argument("--batch", action="store_true", help="run what is queued, then exit")
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("scheduler", help="enqueue periodic jobs (each tick once)")
