@@ -98,31 +98,50 @@ class Actor:
         return Q(**{f"{community}__in": sorted(self.community_ids)})
 
     # --- resident side ----------------------------------------------------
-    def resident_houses(self):
-        """Houses where this user currently lives, owns or rents."""
-        from wuye.estates.models import House
+    @cached_property
+    def resident_house_ids(self) -> frozenset[int]:
+        """Houses where this user currently lives, owns or rents (a handful at most).
+
+        Materialised once per request so scoping filters become ``id IN (…)`` and
+        an empty set drops out of the query entirely for staff-only users.
+        """
         from wuye.people.models import Residency
 
         if not self.is_authenticated:
-            return House.objects.none()
+            return frozenset()
         ties = Residency.objects.active().filter(resident__user_id=self.user.pk)
-        return House.objects.filter(id__in=ties.values("house_id"))
+        return frozenset(ties.values_list("house_id", flat=True))
+
+    def resident_houses(self):
+        from wuye.estates.models import House
+
+        return House.objects.filter(id__in=sorted(self.resident_house_ids))
 
     @cached_property
     def _resident_community_ids(self) -> frozenset[int]:
+        if not self.resident_house_ids:
+            return frozenset()
         return frozenset(self.resident_houses().values_list("community_id", flat=True))
 
     def resident_community_ids(self) -> list[int]:
         return sorted(self._resident_community_ids)
 
-    @cached_property
+    def resident_q(self, path: str) -> Q:
+        """Rows whose ``path`` is one of the actor's current houses."""
+        if not self.resident_house_ids:
+            return NOTHING
+        return Q(**{f"{path}__in": sorted(self.resident_house_ids)})
+
+    @property
     def is_resident(self) -> bool:
-        return self.resident_houses().exists()
+        return bool(self.resident_house_ids)
 
     # --- both -------------------------------------------------------------
     @cached_property
     def company_ids(self) -> frozenset[int]:
-        ids = set(self.resident_houses().values_list("company_id", flat=True))
+        ids = set()
+        if self.resident_house_ids:
+            ids.update(self.resident_houses().values_list("company_id", flat=True))
         if self.staff:
             ids.add(self.staff.company_id)
         return frozenset(ids)

@@ -88,7 +88,11 @@ class Community(models.Model):
 class BuildingQuerySet(ScopedQuerySet):
     def visible_to(self, actor):
         staff_q = actor.staff_q(community="community_id", company="community__company_id")
-        resident_q = Q(id__in=actor.resident_houses().values("building_id"))
+        resident_q = (
+            Q(id__in=actor.resident_houses().values("building_id"))
+            if actor.is_resident
+            else Q(pk__in=[])
+        )
         return self.filter(staff_q | resident_q)
 
 
@@ -126,7 +130,11 @@ class UnitQuerySet(ScopedQuerySet):
         staff_q = actor.staff_q(
             community="building__community_id", company="building__community__company_id"
         )
-        resident_q = Q(id__in=actor.resident_houses().values("unit_id"))
+        resident_q = (
+            Q(id__in=actor.resident_houses().values("unit_id"))
+            if actor.is_resident
+            else Q(pk__in=[])
+        )
         return self.filter(staff_q | resident_q)
 
 
@@ -156,7 +164,7 @@ class Unit(models.Model):
 class HouseQuerySet(ScopedQuerySet):
     def visible_to(self, actor):
         staff_q = actor.staff_q(community="community_id", company="company_id")
-        resident_q = Q(id__in=actor.resident_houses().values("id"))
+        resident_q = actor.resident_q("id")
         return self.filter(staff_q | resident_q)
 
 

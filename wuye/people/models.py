@@ -28,9 +28,7 @@ class ResidentQuerySet(ScopedQuerySet):
                 community="house__community_id", company="house__company_id", perm="people.view"
             )
         ).values("resident_id")
-        household = Residency.objects.active().filter(
-            house_id__in=actor.resident_houses().values("id")
-        )
+        household = Residency.objects.active().filter(actor.resident_q("house_id"))
         # Company-wide staff also see residents not yet tied to any house.
         company_wide = actor.staff_q(community=None, company="company_id", perm="people.view")
         return self.filter(
@@ -106,7 +104,7 @@ class ResidencyQuerySet(ScopedQuerySet):
         staff_q = actor.staff_q(
             community="house__community_id", company="house__company_id", perm="people.view"
         )
-        household_q = Q(house_id__in=actor.resident_houses().values("id"))
+        household_q = actor.resident_q("house_id")
         return self.filter(staff_q | household_q)
 
 
