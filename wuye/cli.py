@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import unicodedata
 
 DEFAULT_BIND = "127.0.0.1:8000"
 
@@ -100,6 +101,12 @@ def _stop_all(procs: list[subprocess.Popen], timeout: float = 15.0) -> None:
             proc.wait()
 
 
+def _pad(text: str, width: int) -> str:
+    """Left-align in a terminal, counting Chinese characters as two columns."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - used)
+
+
 def cmd_demo(args) -> int:
     """Migrate the embedded database, load demo data once, then run web + worker + scheduler."""
     os.environ.setdefault("WUYE_DEMO", "1")
@@ -118,7 +125,7 @@ def cmd_demo(args) -> int:
     print(f"Wuye 物业 is running at http://{args.bind}/")
     print(f"演示账号 / demo logins (password for all: {demo.PASSWORD}):")
     for role, username in demo.logins():
-        print(f"  {role:<20} {username}")
+        print(f"  {_pad(role, 28)} {username}")
     print("Ctrl-C 停止 / stops everything.", flush=True)
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "wuye.settings"}

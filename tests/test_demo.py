@@ -1,0 +1,297 @@
+"""The demo dataset: its shape, its invariants, its logins, and the real ``wuye demo``."""
+
+import datetime
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.db.models import Count, F
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from wuye import demo
+from wuye.accounts.actor import Actor
+from wuye.accounts.models import User
+from wuye.estates.models import CommonArea, Community, Company, House
+from wuye.people.models import Residency, Resident
+from wuye.staff.models import RosterEntry, Shift, StaffMember
+from wuye.staff.policy import DEFAULT_ROLES
+
+pytestmark = pytest.mark.django_db
+
+HOMES = {
+    "admin": "console",
+    "manager": "console",
+    "dispatcher": "console",
+    "tech": "field",
+    "guard": "field",
+    "cleaner": "field",
+    "gardener": "field",
+    "finance": "console",
+    "quality": "console",
+    demo.RESIDENT_MOBILE: "resident",
+    "hexin_admin": "console",
+}
+
+
+@pytest.fixture
+def loaded(db):
+    assert demo.load() is True
+    return {c.code: c for c in Community.objects.all()}
+
+
+def test_two_companies_three_communities_and_their_houses(loaded):
+    anju = Company.objects.get(code="anju")
+    hexin = Company.objects.get(code="hexin")
+    assert set(anju.communities.values_list("code", "kind")) == {
+        ("cuihu", "residential"),
+        ("jinxiu", "residential"),
+        ("qianjiang", "office"),
+    }
+    assert list(hexin.communities.values_list("code", flat=True)) == ["fenglin"]
+    for community in loaded.values():
+        assert community.province and community.city and community.district and community.address
+
+    def kinds(code):
+        rows = House.objects.filter(community=loaded[code]).values_list("kind")
+        return dict(rows.annotate(n=Count("id")))
+
+    assert kinds("cuihu") == {"residence": 624, "parking": 150, "shop": 24}
+    assert kinds("jinxiu") == {"residence": 480, "parking": 110, "shop": 12, "storage": 40}
+    assert kinds("qianjiang") == {"office": 156, "shop": 8}
+    assert kinds("fenglin") == {"residence": 88}
+    residential = House.objects.filter(community__code__in=["cuihu", "jinxiu"]).count()
+    assert 1300 <= residential <= 1500
+    # Offices are laid out by floor: six per floor from the 3rd to the 28th.
+    offices = House.objects.filter(community=loaded["qianjiang"], kind="office")
+    per_floor = dict(offices.values_list("floor").annotate(n=Count("id")))
+    assert per_floor == {floor: 6 for floor in range(3, 29)}
+    # Every occupancy state occurs in the residential estates.
+    flats = House.objects.filter(community=loaded["cuihu"], kind="residence")
+    assert set(flats.values_list("occupancy", flat=True)) == set(House.Occupancy.values)
+
+
+def test_houses_carry_their_ancestry(loaded):
+    houses = House.objects.all()
+    assert not houses.exclude(community_id=F("building__community_id")).exists()
+    assert not houses.exclude(company_id=F("community__company_id")).exists()
+    in_units = houses.filter(unit__isnull=False)
+    assert not in_units.exclude(unit__building_id=F("building_id")).exists()
+    assert not houses.filter(indoor_area__gt=F("built_area")).exists()
+    flats = houses.filter(kind="residence")
+    assert not flats.filter(unit__isnull=True).exists()
+    # Numbers repeat across estates, never inside a unit.
+    same = flats.filter(number="0802", unit__name="1单元", building__name="1栋")
+    assert set(same.values_list("community__code", flat=True)) == {"cuihu", "jinxiu", "fenglin"}
+
+
+def test_common_areas_of_every_community(loaded):
+    for code in ("cuihu", "jinxiu", "qianjiang"):
+        names = set(
+            CommonArea.objects.filter(community=loaded[code]).values_list("name", flat=True)
+        )
+        assert "地下车库" in names
+        assert any("泵房" in n for n in names)
+        assert any("配电房" in n for n in names)
+        assert any("大堂" in n for n in names)
+    cuihu = set(CommonArea.objects.filter(community=loaded["cuihu"]).values_list("kind", flat=True))
+    assert {"lobby", "garage", "garden", "pump_room", "power_room", "entrance"} <= cuihu
+
+
+def test_residents_look_real_and_respect_the_residency_rules(loaded):
+    residents = Resident.objects.all()
+    assert residents.count() > 2500
+    mobiles = [m for m in residents.values_list("mobile", flat=True) if m]
+    assert all(re.fullmatch(r"1[3-9]\d{9}", m) for m in mobiles)
+    assert len(mobiles) == len(set(mobiles))
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    for number in residents.exclude(id_number="").values_list("id_number", flat=True):
+        check = "10X98765432"[
+            sum(int(c) * w for c, w in zip(number[:17], weights, strict=True)) % 11
+        ]
+        assert len(number) == 18 and number[-1] == check
+    names = list(residents.values_list("name", flat=True))
+    assert all(2 <= len(n) <= 3 and re.fullmatch(r"[\u4e00-\u9fff]+", n) for n in names)
+    # Every resident with a mobile has the login account that link_resident_login would give.
+    with_mobile = residents.exclude(mobile="")
+    assert not with_mobile.filter(user__isnull=True).exists()
+    assert not with_mobile.exclude(user__mobile=F("mobile")).exists()
+
+    ties = Residency.objects.all()
+    assert not ties.exclude(resident__company_id=F("house__company_id")).exists()
+    assert not ties.filter(move_out__lt=F("move_in")).exists()
+    assert ties.filter(move_out__isnull=False).count() > 50  # moved-out history
+    open_ties = ties.filter(move_out__isnull=True).values("resident", "house")
+    assert not open_ties.annotate(n=Count("id")).filter(n__gt=1).exists()
+    for relation in Residency.Relation.values:
+        assert ties.filter(relation=relation).exists()
+
+    active = Residency.objects.active()
+    flats = House.objects.filter(kind="residence")
+    owner_occupied = flats.filter(occupancy="owner_occupied")
+    assert not owner_occupied.exclude(
+        id__in=active.filter(relation="owner").values("house")
+    ).exists()
+    rented = flats.filter(occupancy="rented")
+    assert not rented.exclude(id__in=active.filter(relation="tenant").values("house")).exists()
+    vacant = flats.filter(occupancy="vacant")
+    assert vacant.exclude(id__in=active.values("house")).exists()  # unsold, nobody tied
+    # One resident holding several houses (a flat and a parking space).
+    multi = active.values("resident").annotate(n=Count("house")).filter(n__gt=1)
+    assert multi.exists()
+
+
+def test_staff_in_every_role_with_communities_trades_and_a_roster(loaded):
+    anju = Company.objects.get(code="anju")
+    members = StaffMember.objects.filter(company=anju)
+    for code in DEFAULT_ROLES:
+        assert members.filter(roles__code=code).exists(), code
+    for code in ("cuihu", "jinxiu", "qianjiang"):
+        for role in ("project_manager", "dispatcher", "technician", "guard", "cleaner"):
+            assert members.filter(roles__code=role, communities=loaded[code]).exists()
+    assert not members.filter(roles__company_wide=False, communities__isnull=True).exists()
+    technicians = members.filter(roles__code="technician")
+    assert not technicians.filter(trades__isnull=True).exists()
+    assert technicians.filter(trades__code="elevator").exists()
+    assert members.filter(status=StaffMember.Status.OFF_DUTY).exists()
+    assert Shift.objects.filter(company=anju).count() >= 4
+
+    today = timezone.localdate()
+    monday = today - datetime.timedelta(days=today.weekday())
+    entries = RosterEntry.objects.filter(staff__company=anju)
+    dates = set(entries.values_list("date", flat=True))
+    assert dates == {monday + datetime.timedelta(days=i) for i in range(14)}
+    # Each entry is in one of the member's communities, with a shift of the same company.
+    for entry in entries.select_related("shift", "staff"):
+        assert entry.shift.company_id == anju.id
+        assert entry.staff.communities.filter(pk=entry.community_id).exists()
+    # Guards cover early, late and night shifts every day in each estate.
+    guard_days = entries.filter(staff__roles__code="guard", community=loaded["cuihu"])
+    for day in range(14):
+        shifts = guard_days.filter(date=monday + datetime.timedelta(days=day))
+        assert set(shifts.values_list("shift__name", flat=True)) == {"早班", "中班", "夜班"}
+
+
+def test_every_login_authenticates_and_lands_on_its_home(loaded):
+    logins = demo.logins()
+    assert {u for _label, u in logins} == set(HOMES)
+    covered = set()
+    for label, username in logins:
+        user = authenticate(None, username=username, password=demo.PASSWORD)
+        assert user is not None, label
+        actor = Actor(user)
+        assert actor.home == HOMES[username], username
+        covered |= actor.role_codes
+    assert covered == set(DEFAULT_ROLES)
+
+    manager = Actor(User.objects.get(username="manager"))
+    assert manager.community_ids == {loaded["cuihu"].id}
+    admin = Actor(User.objects.get(username="admin"))
+    assert admin.community_ids == {loaded[c].id for c in ("cuihu", "jinxiu", "qianjiang")}
+    other = Actor(User.objects.get(username="hexin_admin"))
+    assert other.company_ids == {Company.objects.get(code="hexin").id}
+    resident = Actor(User.objects.get(mobile=demo.RESIDENT_MOBILE))
+    houses = resident.resident_houses()
+    assert set(houses.values_list("kind", flat=True)) == {"residence", "parking"}
+    assert resident.resident_community_ids() == [loaded["cuihu"].id]
+    assert House.objects.visible_to(resident).count() == 2
+    # Only the printed resident has a usable password; others sign in by SMS first.
+    assert (
+        authenticate(
+            None,
+            username=Resident.objects.exclude(mobile__in=["", demo.RESIDENT_MOBILE]).first().mobile,
+            password=demo.PASSWORD,
+        )
+        is None
+    )
+
+
+def test_second_load_finds_the_data_and_writes_nothing(loaded):
+    before = (House.objects.count(), Resident.objects.count(), User.objects.count())
+    with CaptureQueriesContext(transaction.get_connection()) as queries:
+        assert demo.load() is False
+    assert before == (House.objects.count(), Resident.objects.count(), User.objects.count())
+    assert not [q for q in queries.captured_queries if not q["sql"].startswith("SELECT")]
+
+
+def test_the_data_is_deterministic(db):
+    def fingerprint():
+        return (
+            list(Resident.objects.order_by("id").values_list("name", "mobile", "id_number")),
+            list(House.objects.order_by("id").values_list("number", "built_area", "occupancy")),
+            list(StaffMember.objects.order_by("id").values_list("name", "mobile")),
+        )
+
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback), transaction.atomic():
+        demo.load()
+        first = fingerprint()
+        raise Rollback
+    assert not Company.objects.exists()
+    demo.load()
+    assert fingerprint() == first
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def test_wuye_demo_serves_and_stops_on_ctrl_c(tmp_path):
+    """The real command: migrate, load, gunicorn + worker + scheduler, SIGINT stops all."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["WUYE_VAR_DIR"] = str(tmp_path / "var")
+    outputs = []
+    for attempt in ("created", "already loaded"):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wuye.cli", "demo", "--bind", f"127.0.0.1:{port}"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            body = None
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                        body = r.read().decode()
+                        break
+                except OSError:
+                    time.sleep(0.25)
+            assert body is not None and '"ok"' in body
+            children = _children(proc.pid)
+            assert len(children) == 3  # gunicorn master, worker, scheduler
+            time.sleep(0.5)  # still running a moment later: none crashed at start
+            assert all(os.path.exists(f"/proc/{c}") for c in children)
+            proc.send_signal(signal.SIGINT)
+            out, _ = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert proc.returncode == 0, out
+        assert not [c for c in children if os.path.exists(f"/proc/{c}")]
+        assert attempt in out
+        assert "hexin_admin" in out and demo.PASSWORD in out
+        outputs.append(out)
+    assert "Wuye stopped." in outputs[-1]
