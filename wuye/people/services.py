@@ -101,3 +101,30 @@ def move_out(*, actor, residency: Residency, on: datetime.date | None = None) ->
     full_clean(residency)
     residency.save(update_fields=["move_out"])
     return residency
+
+
+@transaction.atomic
+def register_resident(
+    *,
+    actor,
+    name: str,
+    mobile: str = "",
+    id_number: str = "",
+    note: str = "",
+    house: House | None = None,
+    relation: str = "",
+    on: datetime.date | None = None,
+) -> Resident:
+    """Create a resident and, when a house is given, move them in — all or nothing.
+
+    Community-scoped staff see residents only through a house of their communities,
+    so they must register a resident together with the house.
+    """
+    if house is None and not actor.company_wide:
+        raise ValidationError({"house": _("Choose the house the resident lives in.")})
+    resident = create_resident(
+        actor=actor, name=name, mobile=mobile, id_number=id_number, note=note
+    )
+    if house is not None:
+        move_in(actor=actor, resident=resident, house=house, relation=relation, on=on)
+    return resident
