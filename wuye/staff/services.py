@@ -128,3 +128,41 @@ def remove_shift(*, actor, entry: RosterEntry) -> None:
     if entry.community_id not in actor.community_ids:
         raise PermissionDenied
     entry.delete()
+
+
+@transaction.atomic
+def update_role(
+    *, actor, role: Role, name: str, company_wide: bool, permissions: list[str]
+) -> Role:
+    """Rename a role and set its permissions. Only company-wide managers may do it:
+    a community-scoped manager must not widen their own reach."""
+    require(actor, "staff.manage")
+    _same_company(actor, role)
+    if not actor.company_wide:
+        raise PermissionDenied
+    role.name = name
+    role.company_wide = company_wide
+    role.permissions = sorted(set(permissions))
+    full_clean(role)
+    role.save(update_fields=["name", "company_wide", "permissions"])
+    return role
+
+
+@transaction.atomic
+def create_shift(
+    *, actor, name: str, start_time: datetime.time, end_time: datetime.time, color: str = ""
+) -> Shift:
+    """A new 班次 for the actor's company; end at or before start crosses midnight."""
+    require(actor, "staff.manage")
+    if start_time == end_time:
+        raise ValidationError({"end_time": _("A shift cannot start and end at the same time.")})
+    shift = Shift(
+        company_id=actor.staff.company_id,
+        name=name,
+        start_time=start_time,
+        end_time=end_time,
+        color=color or "#2563eb",
+    )
+    full_clean(shift)
+    shift.save()
+    return shift
