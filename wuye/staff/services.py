@@ -152,10 +152,9 @@ def update_role(
 def create_shift(
     *, actor, name: str, start_time: datetime.time, end_time: datetime.time, color: str = ""
 ) -> Shift:
-    """A new 班次 for the actor's company; end at or before start crosses midnight."""
+    """A new 班次 for the actor's company; an end at or before the start crosses midnight
+    (equal times make a 24-hour duty)."""
     require(actor, "staff.manage")
-    if start_time == end_time:
-        raise ValidationError({"end_time": _("A shift cannot start and end at the same time.")})
     shift = Shift(
         company_id=actor.staff.company_id,
         name=name,
