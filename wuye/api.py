@@ -2,11 +2,12 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.security import HttpBearer, SessionAuth
 
-from wuye.accounts.actor import request_actor
 from wuye.accounts.services import user_for_token
+from wuye.estates.api import router as estates_router
 
 
 class BearerTokenAuth(HttpBearer):
@@ -31,10 +32,6 @@ api = NinjaAPI(
 )
 
 
-def actor(request):
-    return request_actor(request)
-
-
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
     if hasattr(exc, "error_dict"):
@@ -47,10 +44,14 @@ def on_validation_error(request, exc: ValidationError):
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request, exc):
     return api.create_response(
-        request, {"detail": "You do not have permission to do this."}, status=403
+        request, {"detail": _("You do not have permission to do this.")}, status=403
     )
 
 
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
-    return api.create_response(request, {"detail": "Not found."}, status=404)
+    return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+
+for _router in (estates_router,):
+    api.add_router("/v1/", _router)

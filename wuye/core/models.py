@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -15,3 +16,21 @@ class PeriodicTick(models.Model):
 
     def __str__(self):
         return f"{self.job} @ {self.tick:%Y-%m-%d %H:%M}"
+
+
+class IdempotencyKey(models.Model):
+    """A create request replayed safely: the first successful response for
+    (user, Idempotency-Key) is stored and returned again for the same request."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once")]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.key}"

@@ -98,3 +98,56 @@ def create_common_area(
     full_clean(area)
     area.save()
     return area
+
+
+def _apply_changes(instance, changes: dict, editable: tuple[str, ...]) -> None:
+    unknown = set(changes) - set(editable)
+    if unknown:
+        raise ValidationError({f: _("This field cannot be changed.") for f in unknown})
+    for field, value in changes.items():
+        setattr(instance, field, value)
+    full_clean(instance)
+    instance.save()
+
+
+EDITABLE_COMMUNITY_FIELDS = (
+    "name",
+    "code",
+    "kind",
+    "province",
+    "city",
+    "district",
+    "address",
+    "service_phone",
+)
+EDITABLE_BUILDING_FIELDS = ("name", "floors_above", "floors_below", "sort_order")
+EDITABLE_UNIT_FIELDS = ("name", "sort_order")
+EDITABLE_COMMON_AREA_FIELDS = ("name", "kind", "description")
+
+
+@transaction.atomic
+def update_community(*, actor, community: Community, **changes) -> Community:
+    _check_community(actor, community)
+    _apply_changes(community, changes, EDITABLE_COMMUNITY_FIELDS)
+    return community
+
+
+@transaction.atomic
+def update_building(*, actor, building: Building, **changes) -> Building:
+    _check_community(actor, building.community)
+    _apply_changes(building, changes, EDITABLE_BUILDING_FIELDS)
+    return building
+
+
+@transaction.atomic
+def update_unit(*, actor, unit: Unit, **changes) -> Unit:
+    _check_community(actor, unit.building.community)
+    _apply_changes(unit, changes, EDITABLE_UNIT_FIELDS)
+    return unit
+
+
+@transaction.atomic
+def update_common_area(*, actor, area: CommonArea, **changes) -> CommonArea:
+    _check_community(actor, area.community)
+    _apply_changes(area, changes, EDITABLE_COMMON_AREA_FIELDS)
+    return area

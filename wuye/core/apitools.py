@@ -1,0 +1,106 @@
+"""Pieces every API router shares: the actor, id types, cursor pagination, errors."""
+
+from typing import Annotated, Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Field, Schema
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.pagination import CursorPagination
+from pydantic import ValidationError as PydanticValidationError
+
+from wuye.accounts.actor import request_actor
+from wuye.core.scoping import get_visible_or_404
+
+# Database ids are 64-bit; anything outside is bad input (422), never an overflow (500).
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def choices_literal(choices):
+    """A ``Literal`` of a TextChoices' values: invalid values are a 422 naming the field,
+    and the OpenAPI schema lists them inline (no clashing enum names)."""
+    return Literal[tuple(choices.values)]
+
+
+def actor(request):
+    return request_actor(request)
+
+
+class ErrorOut(Schema):
+    """``detail`` is a message, or a map of field name to messages."""
+
+    detail: Any
+
+
+# Response codes shared by operations (add 201/200 with the payload schema).
+READ_ERRORS = {401: ErrorOut, 404: ErrorOut}
+WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+def visible_ref(queryset, actor, pk, field: str):
+    """An object named by id in a request body; unknown or out-of-scope → 400 on ``field``.
+
+    The message is the same for "does not exist" and "not yours".
+    """
+    if pk is None:
+        return None
+    try:
+        return get_visible_or_404(queryset, actor, pk=pk)
+    except Http404 as exc:
+        raise ValidationError({field: _("No such item, or it is outside your scope.")}) from exc
+
+
+def visible_refs(queryset, actor, pks, field: str) -> list:
+    """Several objects by id; all must be visible (duplicates are ignored)."""
+    wanted = set(pks or ())
+    if not wanted:
+        return []
+    found = list(queryset.visible_to(actor).filter(pk__in=wanted))
+    if len(found) != len(wanted):
+        raise ValidationError({field: _("No such item, or it is outside your scope.")})
+    return found
+
+
+class IdCursorPagination(CursorPagination):
+    """Keyset pagination on the primary key: one indexed query per page, no COUNT(*),
+    the same cost on page 1 and page 20,000. Cursors are opaque; a tampered cursor
+    is a 422, never a 500."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("ordering", ("id",))
+        super().__init__(**kwargs)
+
+    class Input(Schema):
+        page_size: int | None = Field(
+            None, description="Rows per page (default 50, at most 200; larger asks get 200)."
+        )
+        cursor: str | None = Field(
+            None, max_length=200, description="Opaque cursor from `next` or `previous`."
+        )
+
+    def paginate_queryset(self, queryset, pagination, request, **params):
+        self._check_cursor(pagination.cursor)
+        return super().paginate_queryset(queryset, pagination, request, **params)
+
+    def _check_cursor(self, encoded: str | None) -> None:
+        if not encoded:
+            return
+        try:
+            cursor = self.Cursor.from_encoded_param(encoded)
+        except (PydanticValidationError, UnicodeDecodeError) as exc:
+            raise self._bad_cursor() from exc
+        if cursor.p is not None:
+            try:
+                position = int(cursor.p)
+            except ValueError as exc:
+                raise self._bad_cursor() from exc
+            if not 0 <= position <= MAX_ID:
+                raise self._bad_cursor()
+
+    @staticmethod
+    def _bad_cursor():
+        return NinjaValidationError(
+            [{"loc": ["query", "cursor"], "msg": _("Invalid cursor."), "type": "value_error"}]
+        )
