@@ -23,6 +23,32 @@ def get_or_create_mobile_user(*, mobile: str, name: str = "") -> User:
     return user
 
 
+def get_or_create_mobile_users(*, names_by_mobile: dict[str, str]) -> dict[str, int]:
+    """Bulk ``get_or_create_mobile_user``: user id by mobile, creating missing logins
+    (no usable password) in batches. A mobile whose username is already taken by
+    another account gets no login rather than someone else's."""
+    found: dict[str, int] = {}
+    mobiles = sorted(names_by_mobile)
+    for start in range(0, len(mobiles), 2000):
+        chunk = mobiles[start : start + 2000]
+        found.update(User.objects.filter(mobile__in=chunk).values_list("mobile", "id"))
+    missing = [m for m in mobiles if m not in found]
+    taken: set[str] = set()
+    for start in range(0, len(missing), 2000):
+        chunk = missing[start : start + 2000]
+        taken.update(User.objects.filter(username__in=chunk).values_list("username", flat=True))
+    users = []
+    for mobile in missing:
+        if mobile in taken:
+            continue
+        user = User(username=mobile, mobile=mobile, first_name=names_by_mobile[mobile][:150])
+        user.set_unusable_password()
+        users.append(user)
+    User.objects.bulk_create(users, batch_size=1000)
+    found.update((user.mobile, user.pk) for user in users)
+    return found
+
+
 # --- API tokens -------------------------------------------------------------
 @transaction.atomic
 def create_api_token(
