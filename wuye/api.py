@@ -6,8 +6,11 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.security import HttpBearer, SessionAuth
 
+from wuye.accounts.api import auth_router, tokens_router
 from wuye.accounts.services import user_for_token
 from wuye.estates.api import router as estates_router
+from wuye.people.api import router as people_router
+from wuye.staff.api import router as staff_router
 
 
 class BearerTokenAuth(HttpBearer):
@@ -53,5 +56,5 @@ def on_not_found(request, exc):
     return api.create_response(request, {"detail": _("Not found.")}, status=404)
 
 
-for _router in (estates_router,):
+for _router in (auth_router, estates_router, people_router, staff_router, tokens_router):
     api.add_router("/v1/", _router)

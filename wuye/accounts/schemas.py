@@ -1,0 +1,88 @@
+"""API shapes for sign-in, the current actor and API tokens."""
+
+import datetime
+
+from ninja import Field, Schema
+
+MOBILE_PATTERN = r"^1[3-9]\d{9}$"
+
+
+class TokenRequest(Schema):
+    """Either (username or mobile) + password, or mobile + SMS code."""
+
+    username: str | None = Field(None, max_length=150, description="Username or mobile.")
+    mobile: str | None = Field(None, pattern=MOBILE_PATTERN)
+    password: str | None = Field(None, max_length=128)
+    code: str | None = Field(None, max_length=12, description="SMS login code.")
+    name: str = Field("API", max_length=64, description="A label for the token, e.g. 小程序.")
+
+
+class IssuedToken(Schema):
+    token: str = Field(
+        description="The bearer secret; shown only once. Send `Authorization: Bearer …`."
+    )
+    token_id: int
+    expires_at: datetime.datetime | None
+    user_id: int
+
+
+class SmsCodeRequest(Schema):
+    mobile: str = Field(pattern=MOBILE_PATTERN)
+
+
+class Message(Schema):
+    detail: str
+
+
+class UserOut(Schema):
+    id: int
+    username: str
+    name: str
+    mobile: str | None
+
+
+class StaffProfile(Schema):
+    id: int
+    company_id: int
+    company_name: str
+    employee_no: str
+    name: str
+    status: str
+    company_wide: bool
+    roles: list[str]
+    permissions: list[str]
+    community_ids: list[int]
+
+
+class ResidentHouse(Schema):
+    house_id: int
+    address: str
+    community_id: int
+    relation: str
+
+
+class MeOut(Schema):
+    user: UserOut
+    home: str = Field(description="Which surface this actor lands on: console, field or resident.")
+    staff: StaffProfile | None
+    houses: list[ResidentHouse] = Field(description="Houses the actor currently lives in.")
+
+
+class ApiTokenOut(Schema):
+    id: int
+    name: str
+    key_prefix: str
+    created_at: datetime.datetime
+    expires_at: datetime.datetime | None
+    last_used_at: datetime.datetime | None
+    revoked_at: datetime.datetime | None
+    is_active: bool
+
+
+class ApiTokenIn(Schema):
+    name: str = Field(max_length=64)
+    expires_at: datetime.datetime | None = None
+
+
+class ApiTokenCreated(ApiTokenOut):
+    token: str = Field(description="The bearer secret; shown only once.")
