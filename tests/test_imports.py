@@ -329,9 +329,7 @@ def post_upload(client, community_id, content, name="houses.xlsx"):
     )
 
 
-def test_upload_runs_the_job_and_shows_the_result(
-    cast, django_capture_on_commit_callbacks, template_base
-):
+def test_upload_runs_the_job_and_shows_the_result(cast, django_capture_on_commit_callbacks):
     client = cast.client("project_manager")
     with django_capture_on_commit_callbacks(execute=True):
         response = post_upload(client, cast.community_x.id, xlsx(GOOD_ROWS))
@@ -356,7 +354,7 @@ def job_url(job):
     return f"/console/imports/{job.pk}/"
 
 
-def test_unfinished_job_polls_every_second(cast, template_base):
+def test_unfinished_job_polls_every_second(cast):
     job = ImportJob.objects.create(
         company=cast.company,
         community=cast.community_x,
@@ -372,7 +370,7 @@ def test_unfinished_job_polls_every_second(cast, template_base):
 
 
 def test_upload_with_bad_rows_fails_the_job_and_writes_nothing(
-    cast, django_capture_on_commit_callbacks, template_base
+    cast, django_capture_on_commit_callbacks
 ):
     rows = [GOOD_ROWS[0], bad({"建筑面积": 0, "套内面积": 5})]
     before = snapshot(cast.community_x)
@@ -405,7 +403,7 @@ def test_upload_with_bad_rows_fails_the_job_and_writes_nothing(
     ],
 )
 def test_upload_rejects_bad_files_with_a_form_error(
-    cast, settings, template_base, name, content, setting, message
+    cast, settings, name, content, setting, message
 ):
     if setting:
         settings.IMPORT_MAX_UPLOAD_BYTES = setting
@@ -421,7 +419,7 @@ def test_upload_rejects_bad_files_with_a_form_error(
     assert not ImportJob.objects.exists()
 
 
-def test_other_company_community_is_a_form_error(cast, template_base):
+def test_other_company_community_is_a_form_error(cast):
     client = cast.client("project_manager")
     for community in (cast.other_community, cast.community_y):
         response = post_upload(client, community.id, xlsx(GOOD_ROWS))
@@ -430,7 +428,7 @@ def test_other_company_community_is_a_form_error(cast, template_base):
     assert not ImportJob.objects.exists()
 
 
-def test_upload_page_needs_import_permissions(cast, template_base):
+def test_upload_page_needs_import_permissions(cast):
     assert cast.client("project_manager").get("/console/imports/new/").status_code == 200
     for name in ("dispatcher", "technician", "finance", "resident_a"):
         response = cast.client(name).post(
@@ -442,7 +440,7 @@ def test_upload_page_needs_import_permissions(cast, template_base):
     assert not ImportJob.objects.exists()
 
 
-def test_jobs_are_scoped_to_company_and_community(cast, template_base):
+def test_jobs_are_scoped_to_company_and_community(cast):
     job = ImportJob.objects.create(
         company=cast.company,
         community=cast.community_x,
@@ -523,21 +521,3 @@ def test_exports_are_scoped(cast):
     assert cast.client("company_admin").get(other).status_code == 404
     assert cast.client("technician").get(y_houses).status_code == 403  # no people.view
     assert cast.client("resident_a").get(other).status_code == 403
-
-
-@pytest.fixture
-def template_base(settings, tmp_path):
-    """TEMPORARY while console/base.html is being written by another helper."""
-    import pathlib
-
-    import wuye
-
-    real = pathlib.Path(wuye.__file__).parent / "templates" / "console" / "base.html"
-    if real.exists():
-        return
-    (tmp_path / "console").mkdir()
-    (tmp_path / "console" / "base.html").write_text(
-        "<html><title>{% block title %}{% endblock %}</title><h1>{% block page_title %}"
-        "{% endblock %}</h1>{% block actions %}{% endblock %}{% block content %}{% endblock %}"
-    )
-    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
