@@ -4,13 +4,16 @@
 - ``keyset_page``: cursor pagination on ``id`` — ``WHERE id > after ORDER BY id LIMIT n+1``;
   no OFFSET and no COUNT, so page 1 and page 10,000 cost the same.
 - ``add_service_errors``: put a service's ``ValidationError`` onto a bound form.
+- ``ConsoleModelForm``: model field validation, constraints left to the service.
 """
 
 import dataclasses
 import functools
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms.models import construct_instance
 from django.http import QueryDict
 
 from wuye.core.services import require
@@ -83,3 +86,17 @@ def _target_field(form, field: str, error: ValidationError) -> str | None:
     unique_check = (getattr(error, "params", None) or {}).get("unique_check") or ()
     shown = [name for name in unique_check if name in form.fields]
     return shown[-1] if shown else None
+
+
+class ConsoleModelForm(forms.ModelForm):
+    """A ModelForm that validates fields against the model but leaves uniqueness and
+    constraints to the service (whose errors land on the form), so a constraint is
+    never reported twice or with its generic message next to ours."""
+
+    def _post_clean(self):
+        exclude = self._get_validation_exclusions()
+        instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+        try:
+            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            self._update_errors(exc)

@@ -3,7 +3,7 @@
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from wuye.estates.models import Building, Community, House, Unit
+from wuye.estates.models import Building, CommonArea, Community, House, Unit
 
 
 def _count(queryset, parent_field: str):
@@ -51,3 +51,11 @@ def house_number_taken(*, building_id, unit_id, number: str, exclude_id=None) ->
     if exclude_id:
         qs = qs.exclude(pk=exclude_id)
     return qs.exists()
+
+
+def common_area_name_taken(*, community_id, building_id, name: str) -> bool:
+    """Is ``name`` already used in the building (or, for community-wide areas, the community)?"""
+    qs = CommonArea.objects.filter(name=name)
+    if building_id:
+        return qs.filter(building_id=building_id).exists()
+    return qs.filter(community_id=community_id, building=None).exists()
