@@ -143,7 +143,7 @@ def community_detail(request, pk):
 def community_create(request):
     if not request.actor.company_wide:  # communities are opened by company-wide admins
         raise PermissionDenied
-    form = CommunityForm(request.POST or None)
+    form = CommunityForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             community = services.create_community(actor=request.actor, **form.cleaned_data)
@@ -188,7 +188,7 @@ def building_detail(request, pk):
 @console_view("estates.manage")
 def building_create(request, pk):
     community = get_visible_or_404(Community.objects, request.actor, pk=pk)
-    form = BuildingForm(request.POST or None)
+    form = BuildingForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             building = services.create_building(
@@ -215,7 +215,7 @@ def unit_create(request, pk):
     building = get_visible_or_404(
         Building.objects.select_related("community"), request.actor, pk=pk
     )
-    form = UnitForm(request.POST or None)
+    form = UnitForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.create_unit(actor=request.actor, building=building, **form.cleaned_data)
@@ -326,7 +326,9 @@ def house_edit(request, pk):
     house = get_visible_or_404(
         House.objects.select_related("community", "building", "unit"), actor, pk=pk
     )
-    form = HouseEditForm(request.POST or None, instance=copy.copy(house))
+    form = HouseEditForm(
+        request.POST if request.method == "POST" else None, instance=copy.copy(house)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.update_house(actor=actor, house=house, **form.cleaned_data)
