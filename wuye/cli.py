@@ -39,6 +39,9 @@ def _gunicorn_argv(bind: str, workers: int) -> list[str]:
         "-",
         "--graceful-timeout",
         "10",
+        # gunicorn's control socket sits at one fixed path per user, so two servers
+        # on one machine (two web processes, a benchmark) would fight over it.
+        "--no-control-socket",
     ]
 
 
