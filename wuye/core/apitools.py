@@ -63,6 +63,10 @@ def visible_refs(queryset, actor, pks, field: str) -> list:
     return found
 
 
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
 class IdCursorPagination(CursorPagination):
     """Keyset pagination on the primary key: one indexed query per page, no COUNT(*),
     the same cost on page 1 and page 20,000. Cursors are opaque; a tampered cursor
@@ -70,6 +74,8 @@ class IdCursorPagination(CursorPagination):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("ordering", ("id",))
+        kwargs.setdefault("page_size", PAGE_SIZE)
+        kwargs.setdefault("max_page_size", MAX_PAGE_SIZE)
         super().__init__(**kwargs)
 
     class Input(Schema):
