@@ -5,6 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from wuye.api import api
 from wuye.core.views import healthz
+from wuye.web.views import home
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -17,7 +18,8 @@ urlpatterns = [
     path("console/people/", include("wuye.people.urls")),
     path("console/staff/", include("wuye.staff.urls")),
     path("console/imports/", include("wuye.imports.urls")),
-    # Home redirect, resident H5 (/h5/) and field-staff mobile pages (/m/).
+    # Home redirect, console home, resident H5 (/h5/) and field-staff mobile pages (/m/).
+    path("", home, name="home"),
     path("", include("wuye.web.urls")),
 ]
 
