@@ -8,12 +8,15 @@ import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError
 from django.utils import timezone, translation
+from django_tasks.backends.immediate import ImmediateBackend
 
 from wuye.estates.models import Building, House, Unit
 from wuye.imports import exports, services
 from wuye.imports import workbook as fmt
 from wuye.imports.models import ImportJob
+from wuye.imports.tasks import run_import
 from wuye.people.models import Residency, Resident
 
 H = fmt.HEADERS
@@ -335,7 +338,9 @@ def test_upload_runs_the_job_and_shows_the_result(cast, django_capture_on_commit
         response = post_upload(client, cast.community_x.id, xlsx(GOOD_ROWS))
     job = ImportJob.objects.get()
     assert response.status_code == 302 and response.url == f"/console/imports/{job.pk}/"
-    # The ImmediateBackend set by conftest ran the task inside the request.
+    # The ImmediateBackend set by conftest ran the task inside the request: django_tasks
+    # drops its cached backends when the TASKS setting changes.
+    assert isinstance(run_import.get_backend(), ImmediateBackend)
     assert job.status == ImportJob.Status.DONE
     assert (job.total_rows, job.processed_rows, job.error_count) == (7, 7, 0)
     assert job.counts["houses_created"] == 5 and job.created_total == 21
@@ -521,3 +526,56 @@ def test_exports_are_scoped(cast):
     assert cast.client("company_admin").get(other).status_code == 404
     assert cast.client("technician").get(y_houses).status_code == 403  # no people.view
     assert cast.client("resident_a").get(other).status_code == 403
+
+
+def queued_job(cast, django_capture_on_commit_callbacks, rows=GOOD_ROWS):
+    """A job created by the service with its task not yet run."""
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        job = services.create_import_job(
+            actor=cast.actor("project_manager"),
+            community=cast.community_x,
+            upload=upload(xlsx(rows)),
+            language="en",
+        )
+    assert len(callbacks) == 1 and job.status == ImportJob.Status.PENDING
+    return job
+
+
+def test_job_fails_when_the_uploader_lost_the_right_meanwhile(
+    cast, django_capture_on_commit_callbacks
+):
+    job = queued_job(cast, django_capture_on_commit_callbacks)
+    cast.staff["project_manager"].roles.clear()
+    before = snapshot(cast.community_x)
+    assert services.run_import_job(job_id=job.pk) == ImportJob.Status.FAILED
+    job.refresh_from_db()
+    assert job.errors[0]["message"].startswith("You may no longer import")
+    assert snapshot(cast.community_x) == before
+    # A job runs once: a second delivery of the task changes nothing.
+    assert services.run_import_job(job_id=job.pk) == ImportJob.Status.FAILED
+
+
+@pytest.mark.parametrize(
+    ("exc", "message"),
+    [
+        (DatabaseError("deadlock"), "The database refused the import"),
+        (RuntimeError("bug"), "The import stopped on an internal error"),
+    ],
+)
+def test_job_fails_cleanly_on_errors_while_writing(
+    cast, django_capture_on_commit_callbacks, monkeypatch, exc, message
+):
+    job = queued_job(cast, django_capture_on_commit_callbacks)
+
+    def broken(**kwargs):
+        raise exc
+
+    monkeypatch.setattr(services, "apply_rows", broken)
+    if isinstance(exc, RuntimeError):
+        with pytest.raises(RuntimeError):
+            services.run_import_job(job_id=job.pk)
+    else:
+        services.run_import_job(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and job.finished_at is not None
+    assert job.errors[0]["row"] == 0 and job.errors[0]["message"].startswith(message)

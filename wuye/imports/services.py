@@ -162,7 +162,19 @@ def run_import_job(*, job_id: int) -> str:
     if not start_validating(job):
         return job.status
     with translation.override(job.language):
-        return _run(job)
+        try:
+            return _run(job)
+        except Exception:
+            # A bug must not leave the page polling forever; the task records the error.
+            fail_job(
+                job,
+                [
+                    workbook.RowError(
+                        0, "", _("The import stopped on an internal error; nothing was written.")
+                    )
+                ],
+            )
+            raise
 
 
 def _run(job: ImportJob) -> str:
@@ -223,7 +235,7 @@ def apply_rows(*, actor, community: Community, rows: list[workbook.Row]) -> dict
     check_actor(actor, community)
     # One import per community at a time (PostgreSQL row lock; SQLite's write lock
     # is already exclusive).
-    Community.objects.select_for_update().filter(pk=community.pk).exists()
+    Community.objects.select_for_update().values_list("pk", flat=True).get(pk=community.pk)
     counts = dict.fromkeys(COUNT_KEYS, 0)
     now = _now()
     buildings = _buildings(community, rows, counts)
