@@ -441,6 +441,11 @@ def test_upload_page_needs_import_permissions(cast):
             {"community": cast.community_x.id, "file": upload(xlsx(GOOD_ROWS))},
         )
         assert response.status_code == 403, name
+    list_page = cast.client("dispatcher").get("/console/imports/")
+    assert list_page.status_code == 200  # may export, may not import
+    assert "/console/imports/new/" not in list_page.text
+    assert "/console/imports/export/" in list_page.text
+    assert cast.client("resident_a").get("/console/imports/").status_code == 403
     assert cast.client(None).get("/console/imports/new/").status_code == 302
     assert not ImportJob.objects.exists()
 

@@ -28,7 +28,7 @@ def _xlsx_response(write, filename: str) -> FileResponse:
 
 
 @require_GET
-@console_view("estates.manage")
+@console_view("estates.view")
 def job_list(request):
     jobs = ImportJob.objects.visible_to(request.actor).select_related("community", "actor")
     before = request.GET.get("before", "")
@@ -39,7 +39,13 @@ def job_list(request):
     return render(
         request,
         "imports/job_list.html",
-        {"jobs": rows[:PAGE_SIZE], "next_before": next_before, "paged": before.isdigit()},
+        {
+            "jobs": rows[:PAGE_SIZE],
+            "next_before": next_before,
+            "paged": before.isdigit(),
+            "can_import": all(map(request.actor.has_perm, ("estates.manage", "people.manage"))),
+            "can_export": request.actor.has_perm("people.view"),
+        },
     )
 
 
