@@ -138,6 +138,8 @@ USE_TZ = True
 
 # --- Static and media -----------------------------------------------------
 STATIC_URL = "/static/"
+# Project-wide assets (stylesheet, vendored htmx built by scripts/build_assets.sh).
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 # Without STATIC_ROOT, WhiteNoise serves straight from the app folders (finders);
 # deployments may set it and run collectstatic for hashed, compressed files.
 STATIC_ROOT = env.str("STATIC_ROOT", default=None)
