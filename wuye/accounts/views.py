@@ -20,8 +20,8 @@ from django.views.decorators.http import require_POST
 from wuye.accounts import services
 from wuye.accounts.forms import ApiTokenForm, LoginForm, SmsLoginForm
 from wuye.accounts.models import ApiToken
-from wuye.core.masking import mask_mobile
 from wuye.core.console import add_service_errors, keyset_page
+from wuye.core.masking import mask_mobile
 from wuye.core.scoping import get_visible_or_404
 from wuye.web.layout import layout_for
 

@@ -7,8 +7,8 @@ register = template.Library()
 
 
 @register.inclusion_tag("includes/nav_link.html", takes_context=True)
-def nav_link(context, url_name, label, icon=""):
-    """A navigation link, marked current when the page is at or below its URL.
+def nav_link(context, url_name, label, icon="", exact=False):
+    """A navigation link, marked current when the page is at (``exact``) or below its URL.
 
     A URL that does not exist (yet) renders nothing, so the layout never breaks.
     """
@@ -18,5 +18,5 @@ def nav_link(context, url_name, label, icon=""):
         return {"url": None}
     request = context.get("request")
     path = request.path if request else ""
-    current = path == url or (url.rstrip("/") and path.startswith(url))
+    current = path == url or (not exact and path.startswith(url))
     return {"url": url, "label": label, "icon": icon, "current": current}
