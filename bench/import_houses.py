@@ -33,20 +33,25 @@ TARGET_SECONDS = 10.0
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 PG_DATABASE = "wuye_bench_import"
 
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
 # Kept here (not imported from wuye.demo) so the generator needs no Django.
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
     "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
 )
-GIVEN = (
+GIVEN = words(
     "伟 强 磊 军 勇 杰 涛 斌 超 明 刚 平 辉 鹏 华 飞 鑫 波 宇 浩 凯 健 俊 帆 旭 宁 龙 林 阳 "
     "建华 建国 志强 志明 海涛 晓东 文博 国庆 立新 永强 建军 振华 明辉 家豪 思远 博文 天宇 俊杰 "
     "芳 娜 敏 静 丽 艳 娟 霞 婷 雪 琳 晶 颖 倩 丹 萍 红 玲 慧 燕 佳 "
     "秀英 桂英 玉兰 晓梅 海燕 丽华 美玲 春梅 雅婷 欣怡 思琪 佳怡 静怡 婉清 雨萱"
-).split()
-CHILD_GIVEN = "子轩 浩然 宇轩 梓涵 雨涵 诗涵 一诺 欣妍 沐辰 若汐 子墨 思彤 奕辰 语桐 皓轩".split()
-MOBILE_PREFIXES = "130 131 132 135 136 137 138 139 150 151 152 155 158 159 180 186 188 189".split()
-ID_REGIONS = "330106 330105 330102 330110 330108 330109 320506 320106 340104 360102".split()
+)
+CHILD_GIVEN = words("子轩 浩然 宇轩 梓涵 雨涵 诗涵 一诺 欣妍 沐辰 若汐 子墨 思彤 奕辰 语桐 皓轩")
+MOBILE_PREFIXES = words("130 131 132 135 136 137 138 139 150 151 152 155 158 159 180 186 188 189")
+ID_REGIONS = words("330106 330105 330102 330110 330108 330109 320506 320106 340104 360102")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 
@@ -72,7 +77,7 @@ class People:
             days=self.rng.randrange(365)
         )
         body = f"{self.rng.choice(ID_REGIONS)}{born:%Y%m%d}{self.rng.randrange(1000):03d}"
-        return body + ID_CHECK[sum(int(c) * w for c, w in zip(body, ID_WEIGHTS)) % 11]
+        return body + ID_CHECK[sum(int(c) * w for c, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
 
     def day(self) -> datetime.date:
         return datetime.date(2008, 1, 1) + datetime.timedelta(days=self.rng.randrange(6200))
