@@ -267,3 +267,26 @@ def test_anonymous_is_401(cast):
     assert get(cast.client(None), "/houses").status_code == 401
     data = {"building_id": cast.building_x1.id, "number": "1", "floor": 1, "built_area": "1"}
     assert post(cast.client(None), "/houses", data).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("get", "/houses", {"q": "01\x00"}),
+        ("get", "/houses", {"number": "\x00"}),
+        ("get", "/communities", {"q": "\x00"}),
+        ("get", "/residents", {"q": "\x00"}),
+        ("get", "/staff", {"role": "\x00"}),
+        ("get", "/staff", {"q": "\x00"}),
+        ("post", "/communities", {"name": "新\x00城", "code": "nul"}),
+        ("post", "/tokens", {"name": "a\x00"}),
+        ("post", "/auth/token", {"username": "a\x00", "password": "x"}),
+        ("post", "/staff", {"username": "a\x00", "name": "n", "employee_no": "e", "role_ids": [1]}),
+    ],
+)
+def test_nul_characters_are_4xx_not_500(cast, method, path, data):
+    """PostgreSQL refuses NUL in text; the API must refuse it first."""
+    client = cast.client("company_admin")
+    response = get(client, path, data) if method == "get" else post(client, path, data)
+    assert 400 <= response.status_code < 500, response.content
+    assert not Community.objects.filter(code="nul").exists()

@@ -1,6 +1,9 @@
 """The typed JSON API: ``/api/v1/…``, OpenAPI at ``/api/openapi.json``, docs at ``/api/docs``."""
 
+import logging
+
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -11,6 +14,8 @@ from wuye.accounts.services import user_for_token
 from wuye.estates.api import router as estates_router
 from wuye.people.api import router as people_router
 from wuye.staff.api import router as staff_router
+
+logger = logging.getLogger("wuye.api")
 
 
 class BearerTokenAuth(HttpBearer):
@@ -48,6 +53,16 @@ def on_validation_error(request, exc: ValidationError):
 def on_permission_denied(request, exc):
     return api.create_response(
         request, {"detail": _("You do not have permission to do this.")}, status=403
+    )
+
+
+@api.exception_handler(DataError)
+def on_data_error(request, exc):
+    """A value the database refuses (out of range, NUL character…) is bad input, not a 500.
+    Inputs are validated before they reach the database; this is the safety net."""
+    logger.warning("API input refused by the database on %s: %s", request.path, exc)
+    return api.create_response(
+        request, {"detail": _("A value is invalid or out of range.")}, status=400
     )
 
 

@@ -4,17 +4,23 @@ import datetime
 
 from ninja import Field, Schema
 
+from wuye.core.apitools import NO_NUL, InputSchema
+
 MOBILE_PATTERN = r"^1[3-9]\d{9}$"
 
 
-class TokenRequest(Schema):
+class TokenRequest(InputSchema):
     """Either (username or mobile) + password, or mobile + SMS code."""
 
-    username: str | None = Field(None, max_length=150, description="Username or mobile.")
+    username: str | None = Field(
+        None, max_length=150, pattern=NO_NUL, description="Username or mobile."
+    )
     mobile: str | None = Field(None, pattern=MOBILE_PATTERN)
     password: str | None = Field(None, max_length=128)
     code: str | None = Field(None, max_length=12, description="SMS login code.")
-    name: str = Field("API", max_length=64, description="A label for the token, e.g. 小程序.")
+    name: str = Field(
+        "API", max_length=64, pattern=NO_NUL, description="A label for the token, e.g. 小程序."
+    )
 
 
 class IssuedToken(Schema):
@@ -26,7 +32,7 @@ class IssuedToken(Schema):
     user_id: int
 
 
-class SmsCodeRequest(Schema):
+class SmsCodeRequest(InputSchema):
     mobile: str = Field(pattern=MOBILE_PATTERN)
 
 
@@ -79,8 +85,8 @@ class ApiTokenOut(Schema):
     is_active: bool
 
 
-class ApiTokenIn(Schema):
-    name: str = Field(max_length=64)
+class ApiTokenIn(InputSchema):
+    name: str = Field(max_length=64, pattern=NO_NUL)
     expires_at: datetime.datetime | None = None
 
 

@@ -9,6 +9,7 @@ from ninja import Field, Schema
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import CursorPagination
 from pydantic import ValidationError as PydanticValidationError
+from pydantic import field_validator
 
 from wuye.accounts.actor import request_actor
 from wuye.core.scoping import get_visible_or_404
@@ -16,6 +17,22 @@ from wuye.core.scoping import get_visible_or_404
 # Database ids are 64-bit; anything outside is bad input (422), never an overflow (500).
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+# Text that reaches a database lookup: PostgreSQL rejects NUL characters outright.
+NO_NUL = r"^[^\x00]*$"
+
+
+class InputSchema(Schema):
+    """Base of every request body: no text field may carry a NUL character
+    (PostgreSQL refuses them; SQLite would store them)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value):
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("NUL characters are not allowed.")
+        return value
 
 
 def choices_literal(choices):

@@ -64,11 +64,11 @@ def _check_stored(request):
     if raw is None:
         return None
     key = raw.strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
+    if not key or len(key) > MAX_KEY_LENGTH or not (key.isascii() and key.isprintable()):
         return _error(
             400,
             HEADER,
-            _("The Idempotency-Key header must be 1 to %(max)d characters.")
+            _("The Idempotency-Key header must be 1 to %(max)d printable ASCII characters.")
             % {"max": MAX_KEY_LENGTH},
         )
     print_ = fingerprint(request)

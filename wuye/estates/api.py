@@ -7,6 +7,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from wuye.core.apitools import (
+    NO_NUL,
     READ_ERRORS,
     WRITE_ERRORS,
     Id,
@@ -42,7 +43,7 @@ from wuye.estates.schemas import (
 
 router = Router(tags=["estates"])
 
-SEARCH = {"max_length": 50, "description": "Search in names."}
+SEARCH = {"max_length": 50, "pattern": NO_NUL, "description": "Search in names."}
 
 
 # --- companies ----------------------------------------------------------------

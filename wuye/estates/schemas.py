@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
-from wuye.core.apitools import Id, choices_literal
+from wuye.core.apitools import NO_NUL, Id, InputSchema, choices_literal
 from wuye.estates.models import CommonArea, Community, House
 
 CommunityKind = choices_literal(Community.Kind)
@@ -34,7 +34,7 @@ class CommunityOut(Schema):
     service_phone: str
 
 
-class CommunityIn(Schema):
+class CommunityIn(InputSchema):
     name: str
     code: str
     kind: CommunityKind = Community.Kind.RESIDENTIAL.value
@@ -45,7 +45,7 @@ class CommunityIn(Schema):
     service_phone: str = ""
 
 
-class CommunityPatch(Schema):
+class CommunityPatch(InputSchema):
     name: str | None = None
     code: str | None = None
     kind: CommunityKind | None = None
@@ -65,7 +65,7 @@ class BuildingOut(Schema):
     sort_order: int
 
 
-class BuildingIn(Schema):
+class BuildingIn(InputSchema):
     community_id: Id
     name: str
     floors_above: int = 1
@@ -73,7 +73,7 @@ class BuildingIn(Schema):
     sort_order: int = 0
 
 
-class BuildingPatch(Schema):
+class BuildingPatch(InputSchema):
     name: str | None = None
     floors_above: int | None = None
     floors_below: int | None = None
@@ -87,13 +87,13 @@ class UnitOut(Schema):
     sort_order: int
 
 
-class UnitIn(Schema):
+class UnitIn(InputSchema):
     building_id: Id
     name: str
     sort_order: int = 0
 
 
-class UnitPatch(Schema):
+class UnitPatch(InputSchema):
     name: str | None = None
     sort_order: int | None = None
 
@@ -128,7 +128,7 @@ class HouseOut(Schema):
         return obj.unit.name if obj.unit_id else None
 
 
-class HouseIn(Schema):
+class HouseIn(InputSchema):
     building_id: Id
     unit_id: Id | None = None
     number: str
@@ -139,7 +139,7 @@ class HouseIn(Schema):
     occupancy: Occupancy = House.Occupancy.VACANT.value
 
 
-class HousePatch(Schema):
+class HousePatch(InputSchema):
     number: str | None = None
     floor: int | None = None
     built_area: Decimal | None = None
@@ -154,8 +154,10 @@ class HouseFilters(Schema):
     unit: Id | None = Field(None, description="Unit id.")
     kind: HouseKind | None = None
     occupancy: Occupancy | None = None
-    number: str | None = Field(None, max_length=32, description="Exact house number.")
-    q: str | None = Field(None, max_length=32, description="House number prefix.")
+    number: str | None = Field(
+        None, max_length=32, pattern=NO_NUL, description="Exact house number."
+    )
+    q: str | None = Field(None, max_length=32, pattern=NO_NUL, description="House number prefix.")
 
 
 class CommonAreaOut(Schema):
@@ -167,7 +169,7 @@ class CommonAreaOut(Schema):
     description: str
 
 
-class CommonAreaIn(Schema):
+class CommonAreaIn(InputSchema):
     community_id: Id
     building_id: Id | None = None
     name: str
@@ -175,7 +177,7 @@ class CommonAreaIn(Schema):
     description: str = ""
 
 
-class CommonAreaPatch(Schema):
+class CommonAreaPatch(InputSchema):
     name: str | None = None
     kind: AreaKind | None = None
     description: str | None = None

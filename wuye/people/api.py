@@ -5,6 +5,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from wuye.core.apitools import (
+    NO_NUL,
     READ_ERRORS,
     WRITE_ERRORS,
     Id,
@@ -31,7 +32,9 @@ router = Router(tags=["people"])
 
 HOUSE_FILTER = Query(None, description="Residents currently living in this house.")
 COMMUNITY_FILTER = Query(None, description="Residents currently in this community.")
-RESIDENT_SEARCH = Query(None, max_length=50, description="Name contains, or mobile starts with.")
+RESIDENT_SEARCH = Query(
+    None, max_length=50, pattern=NO_NUL, description="Name contains, or mobile starts with."
+)
 ACTIVE_FILTER = Query(None, description="Only current (true) or only ended (false).")
 
 

@@ -5,7 +5,7 @@ import datetime
 from ninja import Field, Schema
 
 from wuye.accounts.actor import request_actor
-from wuye.core.apitools import Id, choices_literal
+from wuye.core.apitools import Id, InputSchema, choices_literal
 from wuye.people.models import Residency
 
 Relation = choices_literal(Residency.Relation)
@@ -56,7 +56,7 @@ class ResidentOut(ResidentListOut):
         return obj.masked_id_number
 
 
-class ResidentIn(Schema):
+class ResidentIn(InputSchema):
     name: str
     mobile: str = ""
     id_number: str = ""
@@ -68,7 +68,7 @@ class ResidentIn(Schema):
     move_in: datetime.date | None = Field(None, description="Defaults to today.")
 
 
-class ResidentPatch(Schema):
+class ResidentPatch(InputSchema):
     name: str | None = None
     mobile: str | None = None
     id_number: str | None = None
@@ -94,12 +94,12 @@ class ResidencyOut(Schema):
         return obj.house.address
 
 
-class MoveInIn(Schema):
+class MoveInIn(InputSchema):
     resident_id: Id
     house_id: Id
     relation: Relation
     on: datetime.date | None = Field(None, description="Move-in date; defaults to today.")
 
 
-class MoveOutIn(Schema):
+class MoveOutIn(InputSchema):
     on: datetime.date | None = Field(None, description="Move-out date; defaults to today.")

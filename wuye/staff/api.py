@@ -7,6 +7,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from wuye.core.apitools import (
+    NO_NUL,
     READ_ERRORS,
     WRITE_ERRORS,
     Id,
@@ -89,10 +90,16 @@ def _staff():
 def list_staff(
     request,
     community: Id | None = None,
-    role: str | None = Query(None, max_length=32, description="Role code, e.g. technician."),
-    trade: str | None = Query(None, max_length=32, description="Trade code, e.g. elevator."),
+    role: str | None = Query(
+        None, max_length=32, pattern=NO_NUL, description="Role code, e.g. technician."
+    ),
+    trade: str | None = Query(
+        None, max_length=32, pattern=NO_NUL, description="Trade code, e.g. elevator."
+    ),
     status: DutyStatus | None = None,
-    q: str | None = Query(None, max_length=50, description="Name or employee number contains."),
+    q: str | None = Query(
+        None, max_length=50, pattern=NO_NUL, description="Name or employee number contains."
+    ),
 ):
     qs = _staff().visible_to(actor(request)).filter(is_active=True)
     if community:

@@ -4,7 +4,7 @@ import datetime
 
 from ninja import Field, Schema
 
-from wuye.core.apitools import Id, choices_literal
+from wuye.core.apitools import NO_NUL, Id, InputSchema, choices_literal
 from wuye.staff.models import StaffMember
 
 DutyStatus = choices_literal(StaffMember.Status)
@@ -18,7 +18,7 @@ class RoleOut(Schema):
     permissions: list[str]
 
 
-class RoleIn(Schema):
+class RoleIn(InputSchema):
     name: str
     company_wide: bool
     permissions: list[str] = Field(description="Permission codes, e.g. estates.view.")
@@ -45,7 +45,7 @@ class ShiftOut(Schema):
     crosses_midnight: bool
 
 
-class ShiftIn(Schema):
+class ShiftIn(InputSchema):
     name: str
     start_time: datetime.time
     end_time: datetime.time = Field(description="At or before the start: crosses midnight.")
@@ -77,8 +77,8 @@ class StaffOut(Schema):
         return [t.id for t in obj.trades.all()]
 
 
-class StaffIn(Schema):
-    username: str = Field(max_length=150)
+class StaffIn(InputSchema):
+    username: str = Field(max_length=150, pattern=NO_NUL)
     name: str
     employee_no: str
     password: str | None = Field(None, description="Omit to create a login without a password.")
@@ -88,7 +88,7 @@ class StaffIn(Schema):
     trade_ids: list[Id] = Field([], max_length=50)
 
 
-class DutyIn(Schema):
+class DutyIn(InputSchema):
     status: DutyStatus
 
 
@@ -110,7 +110,7 @@ class RosterOut(Schema):
         return obj.shift.name
 
 
-class RosterIn(Schema):
+class RosterIn(InputSchema):
     staff_id: Id
     date: datetime.date
     shift_id: Id
