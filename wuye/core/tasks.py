@@ -12,3 +12,11 @@ def prune_periodic_ticks() -> int:
     cutoff = timezone.now() - datetime.timedelta(days=7)
     deleted, _per_model = PeriodicTick.objects.filter(tick__lt=cutoff).delete()
     return deleted
+
+
+@task()
+def purge_idempotency_keys() -> int:
+    """Forget API Idempotency-Keys older than a day."""
+    from wuye.core.idempotency import purge_old_keys
+
+    return purge_old_keys()
