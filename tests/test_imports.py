@@ -329,6 +329,7 @@ def post_upload(client, community_id, content, name="houses.xlsx"):
     return client.post(
         "/console/imports/new/",
         {"community": community_id, "file": upload(content, name)},
+        headers={"Accept-Language": "en"},  # messages are asserted in English
     )
 
 
@@ -417,8 +418,7 @@ def test_upload_rejects_bad_files_with_a_form_error(
     elif content == "no-sheet":
         content = xlsx(GOOD_ROWS, sheet="Sheet1")
     client = cast.client("project_manager")
-    with translation.override("en"):
-        response = post_upload(client, cast.community_x.id, content, name=name)
+    response = post_upload(client, cast.community_x.id, content, name=name)
     assert response.status_code == 400
     assert message in response.context["form"].errors["file"][0]
     assert not ImportJob.objects.exists()
@@ -584,3 +584,21 @@ def test_job_fails_cleanly_on_errors_while_writing(
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED and job.finished_at is not None
     assert job.errors[0]["row"] == 0 and job.errors[0]["message"].startswith(message)
+
+
+def test_missing_columns_fail_the_job_with_a_file_message(cast, django_capture_on_commit_callbacks):
+    content = xlsx([["1栋", "0101"]], headers=["楼栋", "房号"])
+    client = cast.client("project_manager")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_upload(client, cast.community_x.id, content)
+    assert response.status_code == 302  # sheet found; columns are the task's job
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.FAILED and job.language == "en"
+    assert job.errors == [
+        {
+            "row": 0,
+            "column": "",
+            "message": "The sheet misses these columns: 楼层、建筑面积、房屋类型、使用状态.",
+        }
+    ]
+    assert "misses these columns" in client.get(job_url(job)).text

@@ -62,7 +62,8 @@ def check_actor(actor, community: Community) -> None:
 
 # --- upload ----------------------------------------------------------------------
 def check_upload(upload) -> None:
-    """Cheap checks before a job is created: type, size, sheet and headers."""
+    """Cheap checks before a job is created: type, size and the "房屋" sheet. Columns
+    and rows are checked by the task (reading them can take seconds)."""
     name = getattr(upload, "name", "") or ""
     if os.path.splitext(name)[1].lower() != ".xlsx":
         raise ValidationError({"file": _("Upload an Excel .xlsx file.")})
@@ -75,17 +76,11 @@ def check_upload(upload) -> None:
             }
         )
     try:
-        book, sheet = workbook.open_sheet(upload)
-        try:
-            workbook.header_map(sheet)
-            declared = workbook.declared_rows(sheet)
-        finally:
-            book.close()
+        names = workbook.sheet_names(upload)
     except workbook.FileError as exc:
         raise ValidationError({"file": str(exc)}) from exc
-    if declared is not None and declared > workbook.MAX_ROWS * 2:
-        raise ValidationError({"file": workbook.too_many_rows_message()})
-    upload.seek(0)
+    if workbook.SHEET not in names:
+        raise ValidationError({"file": workbook.missing_sheet_message()})
 
 
 @transaction.atomic
@@ -181,14 +176,12 @@ def _run(job: ImportJob) -> str:
     def progress(done: int) -> None:
         ImportJob.objects.filter(pk=job.pk).update(processed_rows=done)
 
+    def expect(total: int) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(total_rows=total)
+
     try:
         with job.file.open("rb") as handle:
-            book, sheet = workbook.open_sheet(handle)
-            declared = workbook.declared_rows(sheet)
-            book.close()
-            if declared:
-                ImportJob.objects.filter(pk=job.pk).update(total_rows=declared)
-            checked = workbook.check_file(handle, progress=progress)
+            checked = workbook.check_file(handle, progress=progress, on_declared=expect)
     except workbook.FileError as exc:
         fail_job(job, [workbook.RowError(0, "", str(exc))])
         return job.status

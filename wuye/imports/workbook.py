@@ -15,6 +15,7 @@ import datetime
 import zipfile
 from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
+from xml.etree import ElementTree
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -180,8 +181,24 @@ def open_sheet(fileobj):
         raise FileError(_("The file is not an Excel .xlsx workbook.")) from exc
     if SHEET not in workbook.sheetnames:
         workbook.close()
-        raise FileError(_('The workbook has no sheet named "%(sheet)s".') % {"sheet": SHEET})
+        raise FileError(missing_sheet_message())
     return workbook, workbook[SHEET]
+
+
+def sheet_names(fileobj) -> list[str]:
+    """Sheet names from the workbook's index, without parsing any sheet or string table
+    (cheap enough for the upload request); FileError when it is not an xlsx file."""
+    try:
+        fileobj.seek(0)
+        with zipfile.ZipFile(fileobj) as archive:
+            if archive.getinfo("xl/workbook.xml").file_size > 1024 * 1024:
+                raise KeyError("xl/workbook.xml")  # an index that big is not a real workbook
+            root = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as exc:
+        raise FileError(_("The file is not an Excel .xlsx workbook.")) from exc
+    finally:
+        fileobj.seek(0)
+    return [node.get("name", "") for node in root.iter() if node.tag.endswith("}sheet")]
 
 
 def header_map(sheet) -> dict[str, int]:
@@ -209,18 +226,29 @@ def declared_rows(sheet) -> int | None:
     return None if max_row is None else max(max_row - 1, 0)
 
 
+def missing_sheet_message() -> str:
+    return _('The workbook has no sheet named "%(sheet)s".') % {"sheet": SHEET}
+
+
 def too_many_rows_message() -> str:
     return _("The file has more than %(max)s data rows; split it into several files.") % {
         "max": f"{MAX_ROWS:,}"
     }
 
 
-def iter_raw_rows(fileobj) -> Iterator[tuple[int, dict[str, object]]]:
-    """(row number, {header: cell value}) for each non-empty data row."""
+def iter_raw_rows(
+    fileobj, *, on_declared: Callable[[int], None] | None = None
+) -> Iterator[tuple[int, dict[str, object]]]:
+    """(row number, {header: cell value}) for each non-empty data row.
+
+    ``on_declared`` receives the row count the file declares, when it declares one,
+    before the first row (progress pages use it as the expected total)."""
     workbook, sheet = open_sheet(fileobj)
     try:
         columns = header_map(sheet)
         declared = declared_rows(sheet)
+        if declared and on_declared is not None:
+            on_declared(declared)
         if declared is not None and declared > MAX_ROWS * 2:
             # Trailing empty rows are common; only refuse a clearly huge sheet here.
             raise FileError(too_many_rows_message())
@@ -243,7 +271,12 @@ def iter_raw_rows(fileobj) -> Iterator[tuple[int, dict[str, object]]]:
 
 
 # --- checking --------------------------------------------------------------------
-def check_file(fileobj, *, progress: Callable[[int], None] | None = None) -> Checked:
+def check_file(
+    fileobj,
+    *,
+    progress: Callable[[int], None] | None = None,
+    on_declared: Callable[[int], None] | None = None,
+) -> Checked:
     """Read and check every row; raises FileError for whole-file problems."""
     rows: list[Row] = []
     errors: list[RowError] = []
@@ -251,7 +284,7 @@ def check_file(fileobj, *, progress: Callable[[int], None] | None = None) -> Che
     people_in_house: dict[tuple, int] = {}
     people: dict[str, Row] = {}
     total = 0
-    for number, raw in iter_raw_rows(fileobj):
+    for number, raw in iter_raw_rows(fileobj, on_declared=on_declared):
         total += 1
         row, row_errors = check_row(number, raw)
         if row is not None:
