@@ -9,6 +9,7 @@ checked in ``clean`` with a message naming the field.
 """
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from wuye.core.console import ConsoleModelForm
@@ -132,7 +133,7 @@ class HouseFieldsMixin:
 
 class HouseCreateForm(EstateCascadeMixin, HouseFieldsMixin, ConsoleModelForm):
     community = forms.ModelChoiceField(
-        queryset=Community.objects.none(), label=_("community"), required=True
+        queryset=Community.objects.none(), label=capfirst(_("community")), required=True
     )
 
     class Meta:
@@ -187,25 +188,29 @@ class HouseFilterForm(EstateCascadeMixin, forms.Form):
     community = forms.ModelChoiceField(
         queryset=Community.objects.none(),
         required=False,
-        label=_("community"),
+        label=capfirst(_("community")),
         empty_label=_("All communities"),
     )
     building = forms.ModelChoiceField(
-        queryset=Building.objects.none(), required=False, label=_("building")
+        queryset=Building.objects.none(), required=False, label=capfirst(_("building"))
     )
-    unit = forms.ModelChoiceField(queryset=Unit.objects.none(), required=False, label=_("unit"))
+    unit = forms.ModelChoiceField(
+        queryset=Unit.objects.none(), required=False, label=capfirst(_("unit"))
+    )
     kind = forms.ChoiceField(
-        choices=[("", _("All kinds")), *House.Kind.choices], required=False, label=_("kind")
+        choices=[("", _("All kinds")), *House.Kind.choices],
+        required=False,
+        label=capfirst(_("kind")),
     )
     occupancy = forms.ChoiceField(
         choices=[("", _("Any occupancy")), *House.Occupancy.choices],
         required=False,
-        label=_("occupancy"),
+        label=capfirst(_("occupancy")),
     )
     number = forms.CharField(
         max_length=32,
         required=False,
-        label=_("house number"),
+        label=capfirst(_("house number")),
         widget=forms.TextInput(attrs={"placeholder": _("starts with…")}),
     )
     after = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
@@ -242,7 +247,9 @@ class HouseFilterForm(EstateCascadeMixin, forms.Form):
 
 
 class CommonAreaForm(EstateCascadeMixin, ConsoleModelForm):
-    community = forms.ModelChoiceField(queryset=Community.objects.none(), label=_("community"))
+    community = forms.ModelChoiceField(
+        queryset=Community.objects.none(), label=capfirst(_("community"))
+    )
 
     class Meta:
         model = CommonArea
@@ -272,7 +279,7 @@ class CommonAreaFilterForm(forms.Form):
     community = forms.ModelChoiceField(
         queryset=Community.objects.none(),
         required=False,
-        label=_("community"),
+        label=capfirst(_("community")),
         empty_label=_("All communities"),
     )
     after = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)

@@ -6,6 +6,7 @@ never by a dropdown of every house.
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from wuye.core.console import ConsoleModelForm
@@ -30,16 +31,16 @@ class HousePickerMixin(EstateCascadeMixin):
 
     def add_picker_fields(self, actor, *, required: bool):
         self.fields["community"] = forms.ModelChoiceField(
-            queryset=Community.objects.none(), label=_("community"), required=required
+            queryset=Community.objects.none(), label=capfirst(_("community")), required=required
         )
         self.fields["building"] = forms.ModelChoiceField(
-            queryset=Building.objects.none(), label=_("building"), required=required
+            queryset=Building.objects.none(), label=capfirst(_("building")), required=required
         )
         self.fields["unit"] = forms.ModelChoiceField(
-            queryset=Unit.objects.none(), label=_("unit"), required=False
+            queryset=Unit.objects.none(), label=capfirst(_("unit")), required=False
         )
         self.fields["number"] = forms.CharField(
-            label=_("house number"), max_length=32, required=required
+            label=capfirst(_("house number")), max_length=32, required=required
         )
         self.actor = actor
         self.init_cascade(actor, manage=True)
@@ -110,12 +111,12 @@ class ResidentCreateForm(HousePickerMixin, ResidentForm):
     """A new resident together with the house they live in (optional for company-wide staff)."""
 
     relation = forms.ChoiceField(
-        label=_("relation"),
+        label=capfirst(_("relation")),
         choices=[("", "---------"), *Residency.Relation.choices],
         required=False,
     )
     move_in = forms.DateField(
-        label=_("move-in date"),
+        label=capfirst(_("move-in date")),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
@@ -126,7 +127,9 @@ class ResidentCreateForm(HousePickerMixin, ResidentForm):
         self.add_picker_fields(actor, required=self.house_required)
         self.fields["relation"].required = self.house_required
         self.initial.setdefault("move_in", timezone.localdate())
-        self.order_fields(["name", "mobile", "id_number", "note", "community", "building"])
+        self.order_fields(
+            ["name", "mobile", "id_number", "note", "community", "building", "unit", "number"]
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -148,9 +151,9 @@ class ResidentCreateForm(HousePickerMixin, ResidentForm):
 
 
 class MoveInForm(HousePickerMixin, forms.Form):
-    relation = forms.ChoiceField(label=_("relation"), choices=Residency.Relation.choices)
+    relation = forms.ChoiceField(label=capfirst(_("relation")), choices=Residency.Relation.choices)
     move_in = forms.DateField(
-        label=_("move-in date"), widget=forms.DateInput(attrs={"type": "date"})
+        label=capfirst(_("move-in date")), widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(self, *args, actor, **kwargs):
@@ -167,7 +170,7 @@ class MoveInForm(HousePickerMixin, forms.Form):
 
 class MoveOutForm(forms.Form):
     move_out = forms.DateField(
-        label=_("move-out date"), widget=forms.DateInput(attrs={"type": "date"})
+        label=capfirst(_("move-out date")), widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(self, *args, residency: Residency, **kwargs):
@@ -187,7 +190,7 @@ class MoveOutForm(forms.Form):
 
 class ResidentSearchForm(forms.Form):
     q = forms.CharField(
-        label=_("search"),
+        label=capfirst(_("search")),
         max_length=50,
         required=False,
         widget=forms.TextInput(attrs={"placeholder": _("Name or mobile")}),
@@ -195,7 +198,7 @@ class ResidentSearchForm(forms.Form):
     community = forms.ModelChoiceField(
         queryset=Community.objects.none(),
         required=False,
-        label=_("community"),
+        label=capfirst(_("community")),
         empty_label=_("All communities"),
     )
     after = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)

@@ -1,11 +1,16 @@
 """Reads about residents and their houses that other domains and the console use."""
 
-from django.db.models import F, Prefetch, Q
+from django.db.models import Case, F, IntegerField, Prefetch, Q, Value, When
 
 from wuye.people.models import Residency, Resident
 
 # Open ties (no move-out) first, then the most recent move-outs.
 CURRENT_FIRST = F("move_out").desc(nulls_first=True)
+# Owner, then family members, then tenants.
+RELATION_ORDER = Case(
+    *(When(relation=code, then=Value(i)) for i, code in enumerate(Residency.Relation.values)),
+    output_field=IntegerField(),
+)
 
 
 def house_residencies(actor, *, house):
@@ -14,7 +19,7 @@ def house_residencies(actor, *, house):
         Residency.objects.visible_to(actor)
         .filter(house=house)
         .select_related("resident")
-        .order_by(CURRENT_FIRST, "relation", "move_in", "id")
+        .order_by(CURRENT_FIRST, RELATION_ORDER, "move_in", "id")
     )
 
 

@@ -5,6 +5,7 @@ import datetime
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from wuye.accounts.models import User
@@ -16,7 +17,7 @@ from wuye.staff.policy import PERMISSIONS
 
 
 def _label(model, field: str):
-    return model._meta.get_field(field).verbose_name
+    return capfirst(model._meta.get_field(field).verbose_name)
 
 
 def week_start(day: datetime.date) -> datetime.date:
@@ -28,22 +29,25 @@ class MemberFilterForm(forms.Form):
     community = forms.ModelChoiceField(
         queryset=Community.objects.none(),
         required=False,
-        label=_("community"),
+        label=capfirst(_("community")),
         empty_label=_("All communities"),
     )
     role = forms.ModelChoiceField(
-        queryset=Role.objects.none(), required=False, label=_("role"), empty_label=_("All roles")
+        queryset=Role.objects.none(),
+        required=False,
+        label=capfirst(_("role")),
+        empty_label=_("All roles"),
     )
     trade = forms.ModelChoiceField(
         queryset=Trade.objects.none(),
         required=False,
-        label=_("trade"),
+        label=capfirst(_("trade")),
         empty_label=_("All trades"),
     )
     status = forms.ChoiceField(
         choices=[("", _("Any status")), *StaffMember.Status.choices],
         required=False,
-        label=_("status"),
+        label=capfirst(_("status")),
     )
     after = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
 
@@ -76,13 +80,13 @@ class MemberCreateForm(forms.Form):
         validators=[mobile_validator],
     )
     username = forms.RegexField(
-        label=_("login name"),
+        label=capfirst(_("login name")),
         max_length=150,
         regex=r"^[\w.@+-]+$",
         error_messages={"invalid": _("Use letters, digits and @ . + - _ only.")},
     )
     password = forms.CharField(
-        label=_("initial password"),
+        label=capfirst(_("initial password")),
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False),
@@ -184,8 +188,12 @@ def _is_hex(text: str) -> bool:
 
 
 class RosterWeekForm(forms.Form):
-    community = forms.ModelChoiceField(queryset=Community.objects.none(), label=_("community"))
-    week = forms.DateField(label=_("week of"), required=False)
+    community = forms.ModelChoiceField(
+        queryset=Community.objects.none(), label=capfirst(_("community"))
+    )
+    week = forms.DateField(
+        label=_("Week of"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -196,10 +204,14 @@ class RosterWeekForm(forms.Form):
 
 
 class RosterAssignForm(forms.Form):
-    staff = forms.ModelChoiceField(queryset=StaffMember.objects.none(), label=_("staff member"))
-    community = forms.ModelChoiceField(queryset=Community.objects.none(), label=_("community"))
-    date = forms.DateField(label=_("date"))
-    shift = forms.ModelChoiceField(queryset=Shift.objects.none(), label=_("shift"))
+    staff = forms.ModelChoiceField(
+        queryset=StaffMember.objects.none(), label=capfirst(_("staff member"))
+    )
+    community = forms.ModelChoiceField(
+        queryset=Community.objects.none(), label=capfirst(_("community"))
+    )
+    date = forms.DateField(label=capfirst(_("date")))
+    shift = forms.ModelChoiceField(queryset=Shift.objects.none(), label=capfirst(_("shift")))
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)

@@ -241,6 +241,7 @@ def _cell(actor, *, member, community, day, entries, shifts, error=None) -> dict
         "entries": entries,
         "shifts": shifts,
         "error": error,
+        "is_today": day == timezone.localdate(),
         "can_manage": actor.has_perm("staff.manage") and community.pk in actor.community_ids,
     }
 
@@ -254,6 +255,8 @@ def roster(request):
         first = Community.objects.visible_to(actor).order_by("name", "id").first()
         if first is not None:
             params["community"] = str(first.pk)
+    if not params.get("week"):
+        params["week"] = week_start(timezone.localdate()).isoformat()
     form = RosterWeekForm(params, actor=actor)
     context = {"form": form, "breadcrumbs": _crumbs((_("Duty roster"), None))}
     if form.is_valid():
