@@ -254,6 +254,13 @@ def test_nav_link_marks_the_current_section():
     estates, console = template.render(Context({"request": request})).split("|")
     assert "current" in estates and 'href="/console/estates/"' in estates
     assert "current" not in console and 'href="/console/"' in console
+    roster = RequestFactory().get("/console/staff/roster/")
+    template = Template(
+        '{% load wuye_web %}{% nav_link "staff:member_list" "S" not_under="staff:roster" %}|'
+        '{% nav_link "staff:roster" "R" %}'
+    )
+    staff, roster_link = template.render(Context({"request": roster})).split("|")
+    assert "current" not in staff and "current" in roster_link
 
 
 def test_default_language_is_chinese(cast):
