@@ -87,7 +87,7 @@ def test_console_hides_counts_and_links_without_permission(cast):
     dispatcher = cast.client("dispatcher").get("/console/").text
     assert reverse("staff:member_list") in dispatcher
     assert reverse("people:resident_list") in dispatcher
-    assert reverse("imports:job_list") in dispatcher  # people.manage
+    assert reverse("imports:job_list") in dispatcher
 
 
 @pytest.mark.parametrize("who", ["resident_a", "nobody"])
@@ -364,3 +364,23 @@ def test_server_error_page_renders_without_context():
 
     html = render_to_string("500.html")
     assert "<h1>" in html and 'href="/"' in html
+
+
+def test_resident_home_queries_do_not_grow_with_household(cast, django_assert_max_num_queries):
+    client = cast.client("resident_a")
+    client.get("/h5/")  # warm the session
+    for i in range(6):
+        member = Resident.objects.create(
+            company=cast.company, name=f"家人{i}", mobile=f"1380000010{i}"
+        )
+        Residency.objects.create(resident=member, house=cast.house_a, relation="family")
+    with django_assert_max_num_queries(6):
+        response = client.get("/h5/")
+    assert response.text.count("138****010") == 6
+
+
+def test_console_home_query_count_is_fixed(cast, django_assert_max_num_queries):
+    client = cast.client("company_admin")
+    client.get("/console/")
+    with django_assert_max_num_queries(13):
+        assert client.get("/console/").status_code == 200
