@@ -136,6 +136,12 @@ def test_bad_token_input(cast):
     response = post(client, "/tokens", {"name": "x", "expires_at": "2000-01-01T00:00:00Z"})
     assert response.status_code == 400 and "expires_at" in response.json()["detail"]
     assert post(client, "/tokens", {"name": "x", "expires_at": "soon"}).status_code == 422
+    # A time without an offset is local (Asia/Shanghai), not an error.
+    response = post(client, "/tokens", {"name": "x", "expires_at": "2099-01-01T08:00:00"})
+    assert response.status_code == 201, response.content
+    token = ApiToken.objects.get(pk=response.json()["id"])
+    assert token.expires_at == datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC)
+    token.delete()
     assert post(client, "/tokens", {"name": "x" * 65}).status_code == 422
     assert not ApiToken.objects.exists()
 

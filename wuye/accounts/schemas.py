@@ -2,7 +2,9 @@
 
 import datetime
 
+from django.utils import timezone
 from ninja import Field, Schema
+from pydantic import field_validator
 
 from wuye.core.apitools import NO_NUL, InputSchema
 
@@ -87,7 +89,17 @@ class ApiTokenOut(Schema):
 
 class ApiTokenIn(InputSchema):
     name: str = Field(max_length=64, pattern=NO_NUL)
-    expires_at: datetime.datetime | None = None
+    expires_at: datetime.datetime | None = Field(
+        None,
+        description="Without a UTC offset: server time zone (default Asia/Shanghai).",
+    )
+
+    @field_validator("expires_at")
+    @classmethod
+    def _aware(cls, value):
+        if value is not None and timezone.is_naive(value):
+            return timezone.make_aware(value)
+        return value
 
 
 class ApiTokenCreated(ApiTokenOut):
