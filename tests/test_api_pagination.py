@@ -1,6 +1,7 @@
 """Keyset pagination on id: complete walks, bad cursors, bounded queries per page."""
 
 import base64
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from wuye.core.apitools import IdCursorPagination
 from wuye.estates.models import House
+from wuye.staff.models import RosterEntry, Shift
 
 
 def add_houses(cast, count):
@@ -154,3 +156,47 @@ def test_house_list_query_budget(cast, django_assert_max_num_queries):
     with django_assert_max_num_queries(7):
         response = client.get(API + "/houses", {"page_size": 100})
     assert len(response.json()["results"]) == 100
+
+
+LIST_PATHS = [
+    "/companies",
+    "/communities",
+    "/buildings",
+    "/units",
+    "/houses",
+    "/common-areas",
+    "/residents",
+    "/residencies",
+    "/staff",
+    "/roles",
+    "/trades",
+    "/shifts",
+    "/roster",
+    "/tokens",
+]
+
+
+@pytest.mark.parametrize("path", LIST_PATHS)
+def test_no_list_queries_per_row(cast, path):
+    """One row or many on the page: the same number of queries (no N+1)."""
+    admin = cast.users["company_admin"]
+    shift = Shift.objects.filter(company=cast.company).first()
+    for day in (1, 2):
+        RosterEntry.objects.create(
+            staff=cast.staff["technician"],
+            date=datetime.date(2026, 3, day),
+            shift=shift,
+            community=cast.community_x,
+        )
+    bearer_client(admin)  # a second token, so /tokens has two rows
+    client = bearer_client(admin)
+    client.get(API + path)  # the first use of a token records its last-used time
+    with CaptureQueriesContext(connection) as one:
+        first = client.get(API + path, {"page_size": 1})
+    with CaptureQueriesContext(connection) as many:
+        full = client.get(API + path, {"page_size": 200})
+    assert first.status_code == full.status_code == 200
+    assert len(first.json()["results"]) == 1
+    if path != "/companies":  # one's own company is a single row
+        assert len(full.json()["results"]) >= 2, path
+    assert len(one) == len(many), path
