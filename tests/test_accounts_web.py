@@ -304,3 +304,22 @@ def test_revoke_other_users_token_is_404(cast):
         assert response.status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+def test_repeated_failures_pause_that_username_from_that_address(cast, client):
+    from wuye.accounts.forms import MAX_LOGIN_FAILURES
+
+    throttled = str(LoginForm.error_messages["throttled"])
+    for _ in range(MAX_LOGIN_FAILURES):
+        response = client.post(LOGIN, {"username": "dispatcher", "password": "guess"})
+        assert WRONG in response.text
+    # Even the right password is refused now, from this address, for this username.
+    response = client.post(LOGIN, {"username": "dispatcher", "password": PASSWORD})
+    assert throttled in response.text
+    assert signed_in_user_id(client) is None
+    # Another user from the same address, and the same user from elsewhere, still sign in.
+    client.post(LOGIN, {"username": "technician", "password": PASSWORD})
+    assert signed_in_user_id(client) == str(cast.users["technician"].pk)
+    client.logout()
+    client.post(LOGIN, {"username": "dispatcher", "password": PASSWORD}, REMOTE_ADDR="10.0.0.9")
+    assert signed_in_user_id(client) == str(cast.users["dispatcher"].pk)
