@@ -118,6 +118,8 @@ def field_duty(request):
 def resident_home(request):
     actor = request.actor
     if not actor.is_resident:
+        if actor.staff:  # staff without a house of their own: back to their surface
+            return redirect(HOMES[actor.home])
         return render(request, "web/unlinked.html")
     ties = (
         Residency.objects.visible_to(actor)
