@@ -41,3 +41,20 @@ def test_manage_passes_through_to_django():
         check=True,
     ).stdout
     assert "no issues" in out
+
+
+@pytest.mark.django_db
+def test_chinese_by_default_whatever_the_browser_says(client):
+    response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response.headers["Content-Language"] == "zh-hans"
+    assert "登录" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_language_switch_sticks(client):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    response = client.get("/accounts/login/")
+    assert response.headers["Content-Language"] == "en"
+    assert "Sign in" in response.content.decode()
+    client.post("/i18n/setlang/", {"language": "xx"})  # unknown: ignored
+    assert client.get("/accounts/login/").headers["Content-Language"] == "en"

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError
@@ -49,6 +50,12 @@ def xlsx(rows, headers=H, sheet=fmt.SHEET) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def english(client):
+    """Messages below are asserted in English: pick it with the language switch's cookie."""
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
 
 
 def upload(content: bytes, name="houses.xlsx"):
@@ -417,7 +424,7 @@ def test_upload_rejects_bad_files_with_a_form_error(
         content = xlsx(GOOD_ROWS * 20)
     elif content == "no-sheet":
         content = xlsx(GOOD_ROWS, sheet="Sheet1")
-    client = cast.client("project_manager")
+    client = english(cast.client("project_manager"))
     response = post_upload(client, cast.community_x.id, content, name=name)
     assert response.status_code == 400
     assert message in response.context["form"].errors["file"][0]
@@ -588,7 +595,7 @@ def test_job_fails_cleanly_on_errors_while_writing(
 
 def test_missing_columns_fail_the_job_with_a_file_message(cast, django_capture_on_commit_callbacks):
     content = xlsx([["1栋", "0101"]], headers=["楼栋", "房号"])
-    client = cast.client("project_manager")
+    client = english(cast.client("project_manager"))
     with django_capture_on_commit_callbacks(execute=True):
         response = post_upload(client, cast.community_x.id, content)
     assert response.status_code == 302  # sheet found; columns are the task's job

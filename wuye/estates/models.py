@@ -237,19 +237,27 @@ class House(models.Model):
                 fields=["unit", "number"],
                 condition=Q(unit__isnull=False),
                 name="house_number_unique_in_unit",
+                violation_error_message=_("A house with this number already exists in this unit."),
             ),
             models.UniqueConstraint(
                 fields=["building", "number"],
                 condition=Q(unit__isnull=True),
                 name="house_number_unique_in_building",
+                violation_error_message=_(
+                    "A house with this number already exists in this building."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(built_area__gte=0) & Q(built_area__lte=MAX_AREA),
                 name="house_built_area_range",
+                violation_error_message=_("The built-up area must be between 0 and 100000 m²."),
             ),
             models.CheckConstraint(
                 condition=Q(indoor_area__isnull=True) | Q(indoor_area__lte=models.F("built_area")),
                 name="house_indoor_not_above_built",
+                violation_error_message=_(
+                    "The indoor area cannot be larger than the built-up area."
+                ),
             ),
         ]
         indexes = [
@@ -323,11 +331,13 @@ class CommonArea(models.Model):
                 fields=["building", "name"],
                 condition=Q(building__isnull=False),
                 name="common_area_name_unique_in_building",
+                violation_error_message=_("An area with this name already exists there."),
             ),
             models.UniqueConstraint(
                 fields=["community", "name"],
                 condition=Q(building__isnull=True),
                 name="common_area_name_unique_in_community",
+                violation_error_message=_("An area with this name already exists there."),
             ),
         ]
 

@@ -77,6 +77,9 @@ class Resident(models.Model):
                 fields=["company", "mobile"],
                 condition=~Q(mobile=""),
                 name="resident_mobile_unique_in_company",
+                violation_error_message=_(
+                    "Another resident of this company already has this mobile."
+                ),
             ),
         ]
         indexes = [models.Index(fields=["company", "id"], name="resident_company_id_idx")]
@@ -142,12 +145,14 @@ class Residency(models.Model):
                 fields=["resident", "house"],
                 condition=Q(move_out__isnull=True),
                 name="residency_open_unique",
+                violation_error_message=_("This resident already lives in this house."),
             ),
             models.CheckConstraint(
                 condition=Q(move_out__isnull=True)
                 | Q(move_in__isnull=True)
                 | Q(move_out__gte=models.F("move_in")),
                 name="residency_move_out_after_move_in",
+                violation_error_message=_("The move-out date cannot be before the move-in date."),
             ),
         ]
 
