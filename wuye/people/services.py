@@ -120,6 +120,7 @@ def register_resident(
     Community-scoped staff see residents only through a house of their communities,
     so they must register a resident together with the house.
     """
+    require(actor, "people.manage")
     if house is None and not actor.company_wide:
         raise ValidationError({"house": _("Choose the house the resident lives in.")})
     resident = create_resident(
