@@ -20,11 +20,13 @@ def _check_community(actor, community: Community) -> None:
 def create_company(*, name: str, code: str, **fields) -> Company:
     """Platform-level: a new tenant with its default roles and trades."""
     from wuye.staff.services import seed_company_defaults
+    from wuye.workorders.services import seed_categories
 
     company = Company(name=name, code=code, **fields)
     full_clean(company)
     company.save()
     seed_company_defaults(company=company)
+    seed_categories(company=company)
     return company
 
 

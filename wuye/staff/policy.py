@@ -15,10 +15,16 @@ PERMISSIONS: dict[str, str] = {
     "staff.view": _("View staff, shifts and the roster"),
     "staff.manage": _("Manage staff, roles, shifts and the roster"),
     "company.manage": _("Manage company settings and API tokens of others"),
+    "workorders.view": _("View the service requests of their communities"),
+    "workorders.create": _("Record service requests (phone, front desk, staff report)"),
+    "workorders.dispatch": _("Accept, dispatch, transfer and close service requests"),
+    "workorders.work": _("Take, grab and complete service requests on site"),
+    "workorders.configure": _("Configure request categories and SLA policies"),
 }
 
 ALL = tuple(PERMISSIONS)
-FIELD = ("estates.view",)
+FIELD = ("estates.view", "workorders.create", "workorders.work")
+DESK = ("workorders.view", "workorders.create", "workorders.dispatch")
 
 
 # code: (Chinese name, English name, company-wide?, permissions)
@@ -36,20 +42,27 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
             "people.view_sensitive",
             "staff.view",
             "staff.manage",
+            *DESK,
+            "workorders.configure",
         ),
     ),
     "dispatcher": (
         "客服/调度",
         "Front desk / dispatcher",
         False,
-        ("estates.view", "people.view", "people.manage", "staff.view"),
+        ("estates.view", "people.view", "people.manage", "staff.view", *DESK),
     ),
     "technician": ("维修工", "Technician", False, FIELD),
     "guard": ("保安", "Security guard", False, FIELD),
     "cleaner": ("保洁", "Cleaner", False, FIELD),
     "gardener": ("绿化", "Gardener", False, FIELD),
-    "finance": ("财务", "Finance", True, ("estates.view", "people.view")),
-    "quality": ("品质专员", "Quality officer", True, ("estates.view", "people.view", "staff.view")),
+    "finance": ("财务", "Finance", True, ("estates.view", "people.view", "workorders.view")),
+    "quality": (
+        "品质专员",
+        "Quality officer",
+        True,
+        ("estates.view", "people.view", "staff.view", "workorders.view"),
+    ),
 }
 
 # Roles whose home is the mobile field app rather than the office console.

@@ -1,0 +1,86 @@
+"""Who gets an order: candidates, the open-order cap, round-robin and automatic picks.
+
+Each decision is one query with the load and the last-assignment time computed as
+aggregates in the database, so it stays fast with 1,000 technicians.
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wuye.staff.models import Role, StaffMember
+from wuye.staff.selectors import on_shift
+from wuye.workorders.models import ASSIGNED_STATUSES, DispatchMode, EventType, WorkOrder
+
+WORK_PERMISSION = "workorders.work"
+
+
+def max_open_orders() -> int:
+    return settings.WORKORDER_MAX_OPEN_PER_ASSIGNEE
+
+
+def has_capacity(member: StaffMember) -> bool:
+    load = WorkOrder.objects.filter(assignee=member, status__in=ASSIGNED_STATUSES).count()
+    return load < max_open_orders()
+
+
+def _field_role_ids(company_id: int) -> list[int]:
+    # A company has a handful of roles; reading them beats a JSON query SQLite lacks.
+    return [
+        role.id
+        for role in Role.objects.filter(company_id=company_id)
+        if WORK_PERMISSION in (role.permissions or ())
+    ]
+
+
+def candidates(order: WorkOrder, *, at=None):
+    """On-shift, on-duty staff of the order's community who do field work, have the
+    category's trade and are under the cap, annotated with ``load`` and
+    ``last_assigned``."""
+    members = on_shift(community_id=order.community_id, at=at or timezone.now()).filter(
+        id__in=StaffMember.roles.through.objects.filter(
+            role_id__in=_field_role_ids(order.company_id)
+        ).values("staffmember_id")
+    )
+    if order.category.trade_id:
+        members = members.filter(
+            id__in=StaffMember.trades.through.objects.filter(
+                trade_id=order.category.trade_id
+            ).values("staffmember_id")
+        )
+    return members.annotate(
+        load=Count("work_orders", filter=Q(work_orders__status__in=ASSIGNED_STATUSES)),
+        last_assigned=Max("work_orders__dispatched_at"),
+    ).filter(load__lt=max_open_orders())
+
+
+def pick(order: WorkOrder, *, at=None) -> StaffMember | None:
+    """Automatic: least loaded first; round-robin: longest since the last assignment."""
+    longest_idle = F("last_assigned").asc(nulls_first=True)
+    if order.dispatch_mode == DispatchMode.ROUND_ROBIN:
+        ordering = [longest_idle, "id"]
+    else:
+        ordering = ["load", longest_idle, "id"]
+    return candidates(order, at=at).order_by(*ordering).first()
+
+
+@transaction.atomic
+def auto_dispatch(*, order: WorkOrder) -> WorkOrder:
+    """Dispatch to the best candidate, or leave the order with the dispatcher, saying why."""
+    from wuye.workorders.services import _record, dispatch_order
+
+    member = pick(order)
+    if member is None:
+        _record(
+            order,
+            EventType.COMMENTED,
+            actor=None,
+            public=False,
+            note=_("No on-duty staff with the right trade and capacity: left for the dispatcher."),
+        )
+        return order
+    return dispatch_order(
+        actor=None, order=order, assignee=member, note=_("Assigned automatically.")
+    )

@@ -1,0 +1,673 @@
+"""The work-order lifecycle: one named function per transition.
+
+``TRANSITIONS`` is the whole state machine; ``_transition`` is the only place that
+changes ``WorkOrder.status``. It locks the row (``select_for_update``; SQLite
+serialises writers with IMMEDIATE transactions), checks the current status
+against the table, applies the change and appends a typed event in the same
+transaction, so a lost race or a forbidden move changes nothing.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wuye.core.services import full_clean, require
+from wuye.workorders.models import (
+    Category,
+    Channel,
+    DispatchMode,
+    EventType,
+    Feedback,
+    Material,
+    RequestType,
+    ReturnVisitPolicy,
+    Status,
+    WorkOrder,
+    WorkOrderEvent,
+)
+
+S = Status
+
+# action -> (statuses it may start from, status it leads to; None = back to paused_from)
+TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
+    "accept": (frozenset({S.SUBMITTED}), S.ACCEPTED),
+    "dispatch": (frozenset({S.ACCEPTED, S.DISPATCHED}), S.DISPATCHED),
+    "grab": (frozenset({S.ACCEPTED}), S.TAKEN),
+    "take": (frozenset({S.DISPATCHED}), S.TAKEN),
+    "return": (frozenset({S.DISPATCHED, S.TAKEN}), S.ACCEPTED),
+    "transfer": (frozenset({S.DISPATCHED, S.TAKEN}), S.DISPATCHED),
+    "arrive": (frozenset({S.TAKEN}), S.IN_PROGRESS),
+    "pause": (frozenset({S.TAKEN, S.IN_PROGRESS}), S.PAUSED),
+    "resume": (frozenset({S.PAUSED}), None),
+    "complete": (frozenset({S.IN_PROGRESS}), S.COMPLETED),
+    "rate": (frozenset({S.COMPLETED}), S.RATED),
+    "return_visit": (frozenset({S.COMPLETED, S.RATED}), S.CLOSED),
+    "close": (frozenset({S.COMPLETED, S.RATED}), S.CLOSED),
+    "cancel": (frozenset({S.SUBMITTED, S.ACCEPTED}), S.CANCELLED),
+    "reject": (frozenset({S.SUBMITTED, S.ACCEPTED}), S.REJECTED),
+    "reopen": (frozenset({S.COMPLETED, S.RATED, S.CLOSED}), S.ACCEPTED),
+}
+
+URGES_PER_HOUR = 3
+REOPEN_WITHIN = datetime.timedelta(days=7)
+
+
+class InvalidTransition(ValidationError):
+    """The order is not in a status this action may start from."""
+
+
+def allowed_actions(order: WorkOrder) -> list[str]:
+    return [name for name, (sources, _to) in TRANSITIONS.items() if order.status in sources]
+
+
+def _transition(
+    order: WorkOrder,
+    action: str,
+    *,
+    actor,
+    event: str,
+    note: str = "",
+    payload: dict | None = None,
+    public: bool = True,
+    changes: dict | None = None,
+    check=None,
+) -> WorkOrder:
+    """Lock, verify the status, apply ``changes``, record the event. ``check`` runs on
+    the locked row (permission and business rules that depend on current state)."""
+    sources, target = TRANSITIONS[action]
+    locked = WorkOrder.objects.select_for_update().get(pk=order.pk)
+    if locked.status not in sources:
+        raise InvalidTransition(
+            _("This order is %(status)s; it cannot be %(action)s.")
+            % {"status": locked.get_status_display(), "action": ACTION_LABELS[action]},
+            code="invalid_transition",
+        )
+    if check is not None:
+        check(locked)
+    from_status = locked.status
+    to_status = target or locked.paused_from
+    for field, value in (changes or {}).items():
+        setattr(locked, field, value)
+    locked.status = to_status
+    locked.save()
+    if any(hasattr(value, "resolve_expression") for value in (changes or {}).values()):
+        locked.refresh_from_db()
+    _record(
+        locked,
+        event,
+        actor=actor,
+        from_status=from_status,
+        note=note,
+        payload=payload,
+        public=public,
+    )
+    return locked
+
+
+def _record(order, event, *, actor, from_status="", note="", payload=None, public=True):
+    return WorkOrderEvent.objects.create(
+        order=order,
+        type=event,
+        actor=getattr(actor, "user", None) if actor is not None else None,
+        from_status=from_status,
+        to_status=order.status if from_status else "",
+        note=note,
+        payload=payload or {},
+        is_public=public,
+        created_at=timezone.now(),
+    )
+
+
+ACTION_LABELS = {
+    "accept": _("accepted"),
+    "dispatch": _("dispatched"),
+    "grab": _("grabbed"),
+    "take": _("taken"),
+    "return": _("returned"),
+    "transfer": _("transferred"),
+    "arrive": _("marked as arrived"),
+    "pause": _("paused"),
+    "resume": _("resumed"),
+    "complete": _("completed"),
+    "rate": _("rated"),
+    "return_visit": _("given a return visit"),
+    "close": _("closed"),
+    "cancel": _("cancelled"),
+    "reject": _("rejected"),
+    "reopen": _("reopened"),
+}
+
+
+# --- who may act ------------------------------------------------------------------
+def _in_scope(actor, order) -> bool:
+    return bool(actor.staff) and order.community_id in actor.community_ids
+
+
+def _require_dispatcher(actor, order) -> None:
+    require(actor, "workorders.dispatch")
+    if not _in_scope(actor, order):
+        raise PermissionDenied
+
+
+def _require_assignee(actor, order) -> None:
+    if not actor.staff or order.assignee_id != actor.staff.pk:
+        raise PermissionDenied
+
+
+def _is_requester(actor, order) -> bool:
+    if not actor.is_authenticated:
+        return False
+    if order.reporter_id == actor.user.pk:
+        return True
+    return (
+        order.house_id in actor.resident_house_ids and order.request_type != RequestType.COMPLAINT
+    )
+
+
+def _required_reason(reason: str, field: str = "reason") -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({field: _("Give a reason.")})
+    return reason[:200]
+
+
+# --- intake -----------------------------------------------------------------------
+@transaction.atomic
+def submit_order(
+    *,
+    actor,
+    category: Category,
+    description: str,
+    house=None,
+    common_area=None,
+    channel: str,
+    urgency: str | None = None,
+    contact_name: str = "",
+    contact_mobile: str = "",
+    preferred_time: str = "",
+    may_enter: bool = False,
+    reporter=None,
+) -> WorkOrder:
+    """Record a request. Residents report for their own houses or their community's
+    common areas; staff (客服) take phone and walk-in requests for their communities."""
+    if house is None and common_area is None:
+        raise ValidationError({"house": _("Choose a house or a common area.")})
+    if house is not None and common_area is not None:
+        raise ValidationError({"common_area": _("Choose a house or a common area, not both.")})
+    community = house.community if house is not None else common_area.community
+    if category.company_id != community.company_id or not category.is_active:
+        raise ValidationError({"category": _("Choose a category of this company.")})
+    if category.children.exists():
+        raise ValidationError({"category": _("Choose a sub-category.")})
+
+    is_staff_intake = bool(actor.staff) and actor.has_perm("workorders.create")
+    if is_staff_intake:
+        if community.id not in actor.community_ids:
+            raise PermissionDenied
+    elif house is not None:
+        if house.id not in actor.resident_house_ids:
+            raise PermissionDenied
+    elif community.id not in actor.resident_community_ids():
+        raise PermissionDenied
+    if not is_staff_intake:
+        reporter = actor.user
+        channel = channel if channel == Channel.API else Channel.RESIDENT_H5
+    elif not actor.has_perm("workorders.dispatch"):
+        channel = Channel.STAFF  # 员工代报 by field staff
+    contact_name = (contact_name or "").strip() or (
+        reporter.display_name if reporter is not None else ""
+    )
+    contact_mobile = (contact_mobile or "").strip() or (
+        (reporter.mobile or "") if reporter is not None else ""
+    )
+    now = timezone.now()
+    order = WorkOrder(
+        company_id=community.company_id,
+        community=community,
+        house=house,
+        common_area=common_area,
+        number=f"tmp-{now.timestamp()}",
+        request_type=category.request_type,
+        category=category,
+        dispatch_mode=category.dispatch_mode,
+        channel=channel,
+        urgency=urgency or category.default_urgency,
+        description=(description or "").strip(),
+        preferred_time=preferred_time,
+        may_enter=may_enter,
+        contact_name=contact_name,
+        contact_mobile=contact_mobile,
+        reporter=reporter,
+        created_by=actor.user,
+        submitted_at=now,
+    )
+    full_clean(order, exclude=["number"])
+    order.save()
+    order.number = f"{now.astimezone(timezone.get_current_timezone()):%Y%m%d}{order.pk:06d}"
+    WorkOrder.objects.filter(pk=order.pk).update(number=order.number)
+    _record(order, EventType.SUBMITTED, actor=actor, payload={"channel": channel})
+    if is_staff_intake and actor.has_perm("workorders.dispatch"):
+        # The desk that takes the call has accepted it (受理).
+        order = accept_order(actor=actor, order=order)
+    return order
+
+
+@transaction.atomic
+def accept_order(*, actor, order: WorkOrder) -> WorkOrder:
+    """受理: the desk confirms the request; automatic modes dispatch at once."""
+    _require_dispatcher(actor, order)
+    order = _transition(
+        order,
+        "accept",
+        actor=actor,
+        event=EventType.ACCEPTED,
+        changes={"accepted_at": timezone.now()},
+    )
+    if order.dispatch_mode in (DispatchMode.AUTO, DispatchMode.ROUND_ROBIN):
+        from wuye.workorders.dispatch import auto_dispatch
+
+        order = auto_dispatch(order=order)
+    return order
+
+
+# --- dispatch ---------------------------------------------------------------------
+def _check_assignee(order, member) -> None:
+    if member.company_id != order.company_id or not member.is_active:
+        raise ValidationError({"assignee": _("Choose a staff member of this company.")})
+    if not member.communities.filter(pk=order.community_id).exists():
+        raise ValidationError({"assignee": _("This staff member does not work in this community.")})
+
+
+@transaction.atomic
+def dispatch_order(*, actor, order: WorkOrder, assignee, note: str = "") -> WorkOrder:
+    """派单: the dispatcher (or the system, ``actor=None``) gives the order to someone."""
+    if actor is not None:
+        _require_dispatcher(actor, order)
+    _check_assignee(order, assignee)
+    return _transition(
+        order,
+        "dispatch",
+        actor=actor,
+        event=EventType.DISPATCHED,
+        note=note,
+        payload={"assignee": assignee.pk, "assignee_name": assignee.name},
+        changes={"assignee": assignee, "dispatched_at": timezone.now(), "taken_at": None},
+    )
+
+
+@transaction.atomic
+def grab_order(*, actor, order: WorkOrder) -> WorkOrder:
+    """抢单: the first technician to grab a pool order gets it; others lose cleanly."""
+    require(actor, "workorders.work")
+    if order.dispatch_mode != DispatchMode.GRAB or order.community_id not in actor.community_ids:
+        raise PermissionDenied
+    from wuye.workorders.dispatch import has_capacity
+
+    if not has_capacity(actor.staff):
+        raise ValidationError(_("You already have the maximum number of open orders."))
+    now = timezone.now()
+    won = WorkOrder.objects.filter(pk=order.pk, status=S.ACCEPTED, assignee__isnull=True).update(
+        assignee=actor.staff, status=S.TAKEN, dispatched_at=now, taken_at=now
+    )
+    if not won:
+        raise InvalidTransition(_("Someone else took this order first."), code="invalid_transition")
+    order = WorkOrder.objects.get(pk=order.pk)
+    _record(
+        order,
+        EventType.GRABBED,
+        actor=actor,
+        from_status=S.ACCEPTED,
+        payload={"assignee": actor.staff.pk, "assignee_name": actor.staff.name},
+    )
+    return order
+
+
+@transaction.atomic
+def take_order(*, actor, order: WorkOrder) -> WorkOrder:
+    """接单: the assignee accepts the order dispatched to them."""
+    return _transition(
+        order,
+        "take",
+        actor=actor,
+        event=EventType.TAKEN,
+        changes={"taken_at": timezone.now()},
+        check=lambda o: _require_assignee(actor, o),
+    )
+
+
+@transaction.atomic
+def return_order(*, actor, order: WorkOrder, reason: str) -> WorkOrder:
+    """退单: back to the dispatcher or the pool, with a reason."""
+    reason = _required_reason(reason)
+
+    def check(locked):
+        if not (actor.staff and locked.assignee_id == actor.staff.pk):
+            _require_dispatcher(actor, locked)
+
+    return _transition(
+        order,
+        "return",
+        actor=actor,
+        event=EventType.RETURNED,
+        note=reason,
+        payload={"assignee": order.assignee_id},
+        public=False,
+        changes={"assignee": None, "dispatched_at": None, "taken_at": None},
+        check=check,
+    )
+
+
+@transaction.atomic
+def transfer_order(*, actor, order: WorkOrder, assignee, reason: str) -> WorkOrder:
+    """转单: the assignee or a dispatcher hands the order to a colleague."""
+    reason = _required_reason(reason)
+    _check_assignee(order, assignee)
+
+    def check(locked):
+        if not (actor.staff and locked.assignee_id == actor.staff.pk):
+            _require_dispatcher(actor, locked)
+        if locked.assignee_id == assignee.pk:
+            raise ValidationError({"assignee": _("The order is already with this person.")})
+
+    return _transition(
+        order,
+        "transfer",
+        actor=actor,
+        event=EventType.TRANSFERRED,
+        note=reason,
+        payload={
+            "from": order.assignee_id,
+            "assignee": assignee.pk,
+            "assignee_name": assignee.name,
+        },
+        changes={"assignee": assignee, "dispatched_at": timezone.now(), "taken_at": None},
+        check=check,
+    )
+
+
+# --- on site ----------------------------------------------------------------------
+@transaction.atomic
+def arrive(*, actor, order: WorkOrder) -> WorkOrder:
+    return _transition(
+        order,
+        "arrive",
+        actor=actor,
+        event=EventType.ARRIVED,
+        changes={"arrived_at": timezone.now()},
+        check=lambda o: _require_assignee(actor, o),
+    )
+
+
+@transaction.atomic
+def pause_order(*, actor, order: WorkOrder, reason: str) -> WorkOrder:
+    """暂停 (waiting for parts, the resident or a vendor): the SLA clock stops."""
+    reason = _required_reason(reason)
+
+    def check(locked):
+        _require_assignee(actor, locked)
+        locked.paused_from = locked.status
+
+    return _transition(
+        order,
+        "pause",
+        actor=actor,
+        event=EventType.PAUSED,
+        note=reason,
+        changes={"pause_reason": reason},
+        check=check,
+    )
+
+
+@transaction.atomic
+def resume_order(*, actor, order: WorkOrder) -> WorkOrder:
+    def check(locked):
+        if not (actor.staff and locked.assignee_id == actor.staff.pk):
+            _require_dispatcher(actor, locked)
+
+    order = _transition(
+        order,
+        "resume",
+        actor=actor,
+        event=EventType.RESUMED,
+        check=check,
+        changes={"pause_reason": ""},
+    )
+    WorkOrder.objects.filter(pk=order.pk).update(paused_from="")
+    order.paused_from = ""
+    return order
+
+
+@transaction.atomic
+def complete_order(
+    *,
+    actor,
+    order: WorkOrder,
+    resolution: str,
+    materials: list[dict] = (),
+    labour_amount: Decimal | str = Decimal("0"),
+) -> WorkOrder:
+    """完工 with notes; paid repairs record materials and labour (the future charge)."""
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise ValidationError({"resolution": _("Describe what was done.")})
+    try:
+        labour = Decimal(str(labour_amount)).quantize(Decimal("0.01"))
+    except ArithmeticError as exc:
+        raise ValidationError({"labour_amount": _("Enter an amount such as 80.00.")}) from exc
+    if labour < 0 or labour > Decimal("1000000"):
+        raise ValidationError({"labour_amount": _("Enter an amount between 0 and 1000000.")})
+    if (materials or labour) and not order.category.is_paid:
+        raise ValidationError({"materials": _("This category is a free service.")})
+    rows = [Material(order=order, **row) for row in materials]
+    for index, row in enumerate(rows):
+        try:
+            row.full_clean(exclude=["order"])
+        except ValidationError as exc:
+            raise ValidationError(
+                {f"materials[{index}].{field}": msgs for field, msgs in exc.message_dict.items()}
+            ) from exc
+    order = _transition(
+        order,
+        "complete",
+        actor=actor,
+        event=EventType.COMPLETED,
+        note=resolution,
+        payload={
+            "labour_amount": str(labour),
+            "materials": [
+                {"name": m.name, "quantity": str(m.quantity), "unit_price": str(m.unit_price)}
+                for m in rows
+            ],
+        },
+        changes={"completed_at": timezone.now(), "resolution": resolution, "labour_amount": labour},
+        check=lambda o: _require_assignee(actor, o),
+    )
+    Material.objects.bulk_create(rows)
+    return order
+
+
+# --- feedback, return visits, closing ------------------------------------------------
+@transaction.atomic
+def rate_order(
+    *, actor, order: WorkOrder, overall: int, comment: str = "", reasons=(), **dimensions
+) -> WorkOrder:
+    """The requester rates the completed order; the order closes unless the
+    category's return-visit policy asks for a visit."""
+    unknown = set(dimensions) - set(Feedback.DIMENSIONS)
+    if unknown:
+        raise ValidationError({field: _("Unknown rating dimension.") for field in unknown})
+
+    def check(locked):
+        if not _is_requester(actor, locked):
+            raise PermissionDenied
+
+    now = timezone.now()
+    feedback = Feedback(
+        order=order,
+        overall=overall,
+        comment=(comment or "").strip(),
+        reasons=list(reasons),
+        created_at=now,
+        **dimensions,
+    )
+    full_clean(feedback, exclude=["order"])
+    order = _transition(
+        order,
+        "rate",
+        actor=actor,
+        event=EventType.RATED,
+        payload={"overall": overall, **dimensions},
+        check=check,
+    )
+    feedback.order = order
+    feedback.save()
+    policy = order.category.return_visit
+    needs_visit = policy == ReturnVisitPolicy.ALWAYS or (
+        policy == ReturnVisitPolicy.UNLESS_RATED_WELL and overall < 4
+    )
+    if not needs_visit:
+        order = _transition(
+            order,
+            "close",
+            actor=None,
+            event=EventType.CLOSED,
+            changes={"closed_at": now},
+            payload={"reason": "rated"},
+        )
+    return order
+
+
+@transaction.atomic
+def return_visit(*, actor, order: WorkOrder, satisfied: bool, note: str = "") -> WorkOrder:
+    """回访: satisfied closes the order; unsatisfied reopens it with raised priority."""
+    _require_dispatcher(actor, order)
+    if not satisfied:
+        _record(
+            order,
+            EventType.RETURN_VISITED,
+            actor=actor,
+            note=note,
+            payload={"satisfied": False},
+            public=False,
+        )
+        return reopen_order(
+            actor=actor, order=order, reason=note or _("Unsatisfied at the return visit.")
+        )
+    return _transition(
+        order,
+        "return_visit",
+        actor=actor,
+        event=EventType.RETURN_VISITED,
+        note=note,
+        payload={"satisfied": True},
+        changes={"closed_at": timezone.now()},
+    )
+
+
+@transaction.atomic
+def reopen_order(*, actor, order: WorkOrder, reason: str) -> WorkOrder:
+    """Back to dispatch with raised priority: the requester within 7 days of
+    completion, or a dispatcher."""
+    reason = _required_reason(reason)
+
+    def check(locked):
+        if _is_requester(actor, locked):
+            done = locked.completed_at or locked.closed_at
+            if done and timezone.now() - done > REOPEN_WITHIN:
+                raise ValidationError(_("This order was completed too long ago to reopen."))
+        else:
+            _require_dispatcher(actor, locked)
+
+    return _transition(
+        order,
+        "reopen",
+        actor=actor,
+        event=EventType.REOPENED,
+        note=reason,
+        changes={
+            "priority": F("priority") + 1,
+            "reopen_count": F("reopen_count") + 1,
+            "assignee": None,
+            "dispatched_at": None,
+            "taken_at": None,
+            "arrived_at": None,
+            "completed_at": None,
+            "closed_at": None,
+        },
+        check=check,
+    )
+
+
+@transaction.atomic
+def cancel_order(*, actor, order: WorkOrder, reason: str = "") -> WorkOrder:
+    """The requester may cancel before dispatch; a dispatcher with a reason."""
+
+    def check(locked):
+        if not _is_requester(actor, locked):
+            _require_dispatcher(actor, locked)
+            _required_reason(reason)
+
+    return _transition(
+        order,
+        "cancel",
+        actor=actor,
+        event=EventType.CANCELLED,
+        note=(reason or "").strip(),
+        changes={"closed_at": timezone.now()},
+        check=check,
+    )
+
+
+@transaction.atomic
+def reject_order(
+    *, actor, order: WorkOrder, reason: str, duplicate_of: WorkOrder | None = None
+) -> WorkOrder:
+    """驳回 or mark as a duplicate of / merged into another open order."""
+    _require_dispatcher(actor, order)
+    reason = _required_reason(reason)
+    if duplicate_of is not None and (
+        duplicate_of.pk == order.pk or duplicate_of.company_id != order.company_id
+    ):
+        raise ValidationError({"duplicate_of": _("Choose another order of this company.")})
+    return _transition(
+        order,
+        "reject",
+        actor=actor,
+        event=EventType.REJECTED,
+        note=reason,
+        payload={"duplicate_of": duplicate_of.number if duplicate_of else None},
+        changes={"closed_at": timezone.now(), "merged_into": duplicate_of},
+    )
+
+
+@transaction.atomic
+def urge_order(*, actor, order: WorkOrder, note: str = "") -> WorkOrder:
+    """催单: logged and limited per hour; only while the order is open."""
+    locked = WorkOrder.objects.select_for_update().get(pk=order.pk)
+    if not _is_requester(actor, locked):
+        raise PermissionDenied
+    if not locked.is_open:
+        raise InvalidTransition(_("Only open orders can be urged."), code="invalid_transition")
+    hour_ago = timezone.now() - datetime.timedelta(hours=1)
+    recent = locked.events.filter(type=EventType.URGED, created_at__gte=hour_ago).count()
+    if recent >= URGES_PER_HOUR:
+        raise ValidationError(
+            _("You urged this order %(n)d times in the last hour; we are on it.") % {"n": recent}
+        )
+    WorkOrder.objects.filter(pk=locked.pk).update(urge_count=F("urge_count") + 1)
+    _record(locked, EventType.URGED, actor=actor, note=(note or "").strip()[:200])
+    locked.refresh_from_db()
+    return locked
+
+
+def seed_categories(*, company) -> None:
+    """The default two-level categories for a company (idempotent)."""
+    from wuye.staff.models import Trade
+    from wuye.workorders.defaults import seed
+
+    seed(company=company, category_model=Category, trade_model=Trade)
