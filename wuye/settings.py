@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "wuye.people",
     "wuye.staff",
     "wuye.imports",
+    "wuye.notifications",
     "wuye.web",
 ]
 

@@ -1,0 +1,50 @@
+"""``/api/v1/notifications`` — the signed-in user's own notifications."""
+
+from ninja import Router
+from ninja.pagination import paginate
+
+from wuye.core.apitools import READ_ERRORS, WRITE_ERRORS, Id, IdCursorPagination, actor
+from wuye.core.scoping import get_visible_or_404
+from wuye.notifications import selectors, services
+from wuye.notifications.models import Notification
+from wuye.notifications.schemas import NotificationOut, ReadAllIn, ReadAllOut, UnreadCountOut
+
+router = Router(tags=["notifications"])
+
+
+@router.get("/notifications", response=list[NotificationOut], summary="My notifications")
+@paginate(IdCursorPagination, ordering=("-id",))
+def list_notifications(request, unread: bool = False):
+    """Newest first. ``unread=true`` lists only unread ones."""
+    return selectors.notifications_for(actor(request), unread_only=unread)
+
+
+@router.get(
+    "/notifications/unread-count",
+    response={200: UnreadCountOut, 401: READ_ERRORS[401]},
+    summary="Unread count",
+)
+def unread_count(request):
+    count = selectors.unread_count(actor(request))
+    return {"count": count, "display": selectors.badge_text(count)}
+
+
+@router.post(
+    "/notifications/{notification_id}/read",
+    response={200: NotificationOut, **WRITE_ERRORS},
+    summary="Mark one read",
+)
+def mark_read(request, notification_id: Id):
+    who = actor(request)
+    notification = get_visible_or_404(Notification.objects, who, pk=notification_id)
+    return services.mark_read(actor=who, notification=notification)
+
+
+@router.post(
+    "/notifications/read-all",
+    response={200: ReadAllOut, **WRITE_ERRORS},
+    summary="Mark all read",
+)
+def mark_all_read(request, payload: ReadAllIn | None = None):
+    up_to = payload.up_to_id if payload is not None else None
+    return {"marked": services.mark_all_read(actor=actor(request), up_to_id=up_to)}

@@ -1,0 +1,29 @@
+from django_tasks import task
+
+from wuye.notifications import services
+
+
+@task()
+def deliver_notifications(
+    *,
+    recipient_ids: list[int],
+    kind: str,
+    title: str,
+    body: str,
+    url: str,
+    object_type: str,
+    object_id: int | None,
+    dedupe_key: str,
+) -> int:
+    """Store one notification per recipient and hand the new ones to each channel.
+    Safe to run twice: ``dedupe_key`` makes the second run create nothing."""
+    return services.deliver(
+        recipient_ids=recipient_ids,
+        kind=kind,
+        title=title,
+        body=body,
+        url=url,
+        object_type=object_type,
+        object_id=object_id,
+        dedupe_key=dedupe_key,
+    )
