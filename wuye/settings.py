@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "wuye.estates",
     "wuye.people",
     "wuye.staff",
+    "wuye.sla",
     "wuye.imports",
     "wuye.notifications",
     "wuye.web",
