@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "wuye.imports",
     "wuye.notifications",
     "wuye.web",
+    "wuye.workorders",
 ]
 
 MIDDLEWARE = [
@@ -161,6 +162,17 @@ WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+# Photos (wuye.core.images): bytes accepted, pixels decoded (decompression bombs),
+# and the longer side of the stored JPEG.
+PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
+PHOTO_MAX_SIDE = env.int("PHOTO_MAX_SIDE", default=2560)
+
+# --- Work orders ------------------------------------------------------------
+# Open orders one person may hold before dispatch skips them (HC's default is 10).
+WORKORDER_MAX_OPEN_PER_ASSIGNEE = env.int("WORKORDER_MAX_OPEN_PER_ASSIGNEE", default=10)
+# A breached clock escalates to company-wide managers this long after its deadline.
+WORKORDER_ESCALATE_AFTER_MINUTES = env.int("WORKORDER_ESCALATE_AFTER_MINUTES", default=60)
 
 # --- Security (production) ------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -98,6 +98,15 @@ class Category(models.Model):
         choices=ReturnVisitPolicy,
         default=ReturnVisitPolicy.UNLESS_RATED_WELL,
     )
+    sla_policy = models.ForeignKey(
+        "sla.SlaPolicy",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("SLA policy"),
+        help_text=_("Empty: chosen by urgency and request type."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
 
@@ -125,6 +134,12 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Closed")
     CANCELLED = "cancelled", _("Cancelled")
     REJECTED = "rejected", _("Rejected")
+
+
+class SlaState(models.TextChoices):
+    ON_TRACK = "on_track", _("On track")
+    AT_RISK = "at_risk", _("At risk")
+    BREACHED = "breached", _("Breached")
 
 
 OPEN_STATUSES = (
@@ -252,6 +267,17 @@ class WorkOrder(models.Model):
         related_name="+",
         verbose_name=_("merged into"),
     )
+    # SLA: the policy frozen at creation and the clocks' deadlines and breach facts
+    # (``sla`` JSON); the columns below copy what lists, filters and the sweep need.
+    sla = models.JSONField(_("SLA"), default=dict, blank=True, editable=False)
+    response_due = models.DateTimeField(_("response due"), null=True, blank=True)
+    arrival_due = models.DateTimeField(_("on site due"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    sla_state = models.CharField(
+        _("SLA state"), max_length=10, choices=SlaState, default=SlaState.ON_TRACK
+    )
+    sla_next_check = models.DateTimeField(null=True, blank=True, editable=False)
+    paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
 
     objects = WorkOrderQuerySet.as_manager()
 
@@ -265,6 +291,12 @@ class WorkOrder(models.Model):
             models.Index(fields=["assignee", "status"], name="wo_assignee_status_idx"),
             models.Index(fields=["reporter", "id"], name="wo_reporter_idx"),
             models.Index(fields=["house", "id"], name="wo_house_idx"),
+            # The SLA sweep reads only rows whose next check has come.
+            models.Index(
+                fields=["sla_next_check"],
+                name="wo_sla_next_check_idx",
+                condition=Q(sla_next_check__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -316,6 +348,9 @@ class EventType(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
     URGED = "urged", _("Urged")
     COMMENTED = "commented", _("Comment")
+    SLA_AT_RISK = "sla_at_risk", _("SLA at risk")
+    SLA_BREACHED = "sla_breached", _("SLA breached")
+    SLA_ESCALATED = "sla_escalated", _("Escalated")
 
 
 class WorkOrderEvent(models.Model):

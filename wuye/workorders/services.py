@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wuye.core.services import full_clean, require
+from wuye.workorders import sla
 from wuye.workorders.models import (
     Category,
     Channel,
@@ -94,6 +95,7 @@ def _transition(
     for field, value in (changes or {}).items():
         setattr(locked, field, value)
     locked.status = to_status
+    sla.on_transition(locked, action, now=timezone.now())
     locked.save()
     if any(hasattr(value, "resolve_expression") for value in (changes or {}).values()):
         locked.refresh_from_db()
@@ -247,6 +249,7 @@ def submit_order(
         submitted_at=now,
     )
     full_clean(order, exclude=["number"])
+    sla.start_clocks(order, now=now)
     order.save()
     order.number = f"{now.astimezone(timezone.get_current_timezone()):%Y%m%d}{order.pk:06d}"
     WorkOrder.objects.filter(pk=order.pk).update(number=order.number)
