@@ -523,3 +523,44 @@ def test_pick_uses_now_when_not_given(cast, frozen):
     order = resident_order(cast, code="water_leak")
     assert pick(order) == cast.staff["technician"]
     assert pick(order, at=timezone.now() + datetime.timedelta(hours=12)) is None
+
+
+# --- notifications -------------------------------------------------------------------
+def test_events_notify_the_people_concerned_once(cast, frozen, django_capture_on_commit_callbacks):
+    from wuye.notifications.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order = resident_order(cast)
+    desk_inbox = Notification.objects.filter(recipient=cast.users["dispatcher"])
+    assert desk_inbox.count() == 1
+    assert order.number in desk_inbox.get().title
+    assert desk_inbox.get().url == f"/console/orders/{order.pk}/"
+    # Not the company-wide admin, not staff of community Y, not the reporter herself.
+    for name in ("company_admin", "manager_y", "resident_a", "technician"):
+        assert not Notification.objects.filter(recipient=cast.users[name]).exists(), name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order = wo.accept_order(actor=cast.actor("dispatcher"), order=order)
+        order = wo.dispatch_order(
+            actor=cast.actor("dispatcher"), order=order, assignee=cast.staff["technician"]
+        )
+    tech_inbox = Notification.objects.filter(recipient=cast.users["technician"])
+    assert tech_inbox.count() == 1 and tech_inbox.get().url == f"/m/orders/{order.pk}/"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        wo.take_order(actor=cast.actor("technician"), order=order)
+    resident_inbox = Notification.objects.filter(recipient=cast.users["resident_a"])
+    assert resident_inbox.count() == 1
+    assert resident_inbox.get().url == f"/h5/orders/{order.pk}/"
+
+
+def test_nothing_is_announced_when_the_transition_fails(
+    cast, frozen, django_capture_on_commit_callbacks
+):
+    from wuye.notifications.models import Notification
+
+    order = resident_order(cast)
+    Notification.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(InvalidTransition):
+        wo.take_order(actor=cast.actor("technician"), order=order)
+    assert not Notification.objects.exists()

@@ -112,7 +112,9 @@ def _transition(
 
 
 def _record(order, event, *, actor, from_status="", note="", payload=None, public=True):
-    return WorkOrderEvent.objects.create(
+    from wuye.workorders.notices import announce
+
+    entry = WorkOrderEvent.objects.create(
         order=order,
         type=event,
         actor=getattr(actor, "user", None) if actor is not None else None,
@@ -123,6 +125,8 @@ def _record(order, event, *, actor, from_status="", note="", payload=None, publi
         is_public=public,
         created_at=timezone.now(),
     )
+    announce(entry)
+    return entry
 
 
 ACTION_LABELS = {

@@ -1,0 +1,103 @@
+"""Who hears about a work-order event (in-app now; email/SMS/WeChat join through the
+notification service's channels). Delivery happens after commit, once per event and
+recipient (the dedupe key is the event id)."""
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from wuye.notifications.services import notify
+from wuye.staff.models import Role, StaffMember
+from wuye.staff.policy import FIELD_ROLES
+from wuye.workorders.models import EventType, WorkOrderEvent
+
+REPORTER, ASSIGNEE, DESK, MANAGERS = "reporter", "assignee", "desk", "managers"
+
+# event type -> (audiences, title); titles take the order number and category.
+ANNOUNCED = {
+    EventType.SUBMITTED: ((DESK,), _("New request %(number)s: %(category)s")),
+    EventType.DISPATCHED: ((ASSIGNEE,), _("Order %(number)s dispatched to you: %(category)s")),
+    EventType.TRANSFERRED: ((ASSIGNEE,), _("Order %(number)s transferred to you: %(category)s")),
+    EventType.TAKEN: ((REPORTER,), _("Your request %(number)s has been taken")),
+    EventType.GRABBED: ((REPORTER,), _("Your request %(number)s has been taken")),
+    EventType.ARRIVED: ((REPORTER,), _("Staff have arrived for %(number)s")),
+    EventType.COMPLETED: ((REPORTER,), _("%(number)s is done — please rate the service")),
+    EventType.REJECTED: ((REPORTER,), _("Your request %(number)s was closed without action")),
+    EventType.RETURNED: ((DESK,), _("Order %(number)s was returned and needs dispatching")),
+    EventType.REOPENED: ((DESK, ASSIGNEE), _("Order %(number)s was reopened")),
+    EventType.CANCELLED: ((DESK, ASSIGNEE), _("Order %(number)s was cancelled")),
+    EventType.URGED: ((ASSIGNEE, DESK), _("The resident urged order %(number)s")),
+    EventType.SLA_AT_RISK: ((ASSIGNEE, DESK), _("Order %(number)s is close to its deadline")),
+    EventType.SLA_BREACHED: ((ASSIGNEE, DESK), _("Order %(number)s missed its deadline")),
+    EventType.SLA_ESCALATED: ((MANAGERS,), _("Order %(number)s escalated: deadline long missed")),
+}
+LOW_RATING = 2
+
+
+def announce(event: WorkOrderEvent) -> None:
+    """Notify the people an event concerns (never the person who caused it)."""
+    audiences, title = ANNOUNCED.get(event.type, ((), None))
+    if event.type == EventType.RATED and (event.payload or {}).get("overall", 5) <= LOW_RATING:
+        audiences, title = (DESK,), _("Low rating on %(number)s: service recovery needed")
+    if not audiences:
+        return
+    order = event.order
+    users = set()
+    for audience in audiences:
+        users |= _audience(order, audience)
+    users.discard(event.actor_id)
+    if not users:
+        return
+    text = title % {"number": order.number, "category": order.category.name}
+    for surface, ids in _by_surface(order, users).items():
+        notify(
+            recipients=ids,
+            kind=f"workorder.{event.type}",
+            title=text,
+            body=order.description[:200],
+            url=reverse(f"{surface}:order_detail", args=[order.pk]),
+            obj=order,
+            dedupe_key=f"workorder-event:{event.pk}",
+        )
+
+
+def _audience(order, audience: str) -> set[int]:
+    if audience == REPORTER:
+        return {order.reporter_id} if order.reporter_id else set()
+    if audience == ASSIGNEE:
+        return {order.assignee.user_id} if order.assignee_id else set()
+    wide_roles = Role.objects.filter(company_id=order.company_id, company_wide=True)
+    dispatch_roles = [
+        r.id
+        for r in Role.objects.filter(company_id=order.company_id)
+        if "workorders.dispatch" in (r.permissions or ())
+    ]
+    staff = StaffMember.objects.filter(
+        company_id=order.company_id, is_active=True, roles__in=dispatch_roles
+    )
+    if audience == DESK:  # the desk of the order's community
+        staff = staff.filter(Q(communities=order.community_id) & ~Q(roles__in=wide_roles))
+    else:  # MANAGERS: company-wide supervisors
+        staff = staff.filter(roles__in=wide_roles)
+    return set(staff.values_list("user_id", flat=True))
+
+
+def _by_surface(order, user_ids: set[int]) -> dict[str, list[int]]:
+    """Group recipients by the app they read it in, so each gets a link that opens."""
+    members = {
+        m.user_id: m
+        for m in StaffMember.objects.filter(
+            user_id__in=user_ids, company_id=order.company_id
+        ).prefetch_related("roles")
+    }
+    groups: dict[str, list[int]] = {}
+    for user_id in sorted(user_ids):
+        member = members.get(user_id)
+        if member is None:
+            surface = "orders_resident"
+        elif {r.code for r in member.roles.all()} <= FIELD_ROLES:
+            surface = "orders_field"
+        else:
+            surface = "orders_console"
+        groups.setdefault(surface, []).append(user_id)
+    return groups
