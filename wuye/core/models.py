@@ -1,5 +1,8 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from wuye.core.scoping import ScopedQuerySet
 
 
 class PeriodicTick(models.Model):
@@ -34,3 +37,48 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
+
+
+class PhotoQuerySet(ScopedQuerySet):
+    def visible_to(self, actor):
+        """The actor's own uploads, e.g. to attach them to a request being written.
+
+        Everyone else sees a photo through what it is attached to (a work order,
+        an inspection, …), scoped by that model's own ``visible_to``.
+        """
+        if not actor.is_authenticated:
+            return self.none()
+        return self.filter(uploaded_by_id=actor.user.pk, company_id__in=sorted(actor.company_ids))
+
+
+class Photo(models.Model):
+    """An uploaded photo, re-encoded as a metadata-free JPEG by ``wuye.core.images``.
+
+    Generic on purpose: domain models link photos with their own foreign keys or
+    many-to-many fields.
+    """
+
+    company = models.ForeignKey(
+        "estates.Company", on_delete=models.PROTECT, related_name="+", verbose_name=_("company")
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    file = models.ImageField(_("file"), upload_to="photos/%Y/%m/")
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = PhotoQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return self.file.name
