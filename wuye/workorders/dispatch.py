@@ -6,7 +6,8 @@ aggregates in the database, so it stays fast with 1,000 technicians.
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,9 +51,21 @@ def candidates(order: WorkOrder, *, at=None):
                 trade_id=order.category.trade_id
             ).values("staffmember_id")
         )
+    # Correlated subqueries: each candidate costs two small index lookups on
+    # (assignee, status) and (assignee, dispatched_at) instead of a join over every
+    # order of every candidate.
+    open_orders = WorkOrder.objects.filter(
+        assignee=OuterRef("pk"), status__in=ASSIGNED_STATUSES
+    ).order_by()
+    latest = WorkOrder.objects.filter(
+        assignee=OuterRef("pk"), dispatched_at__isnull=False
+    ).order_by("-dispatched_at")
     return members.annotate(
-        load=Count("work_orders", filter=Q(work_orders__status__in=ASSIGNED_STATUSES)),
-        last_assigned=Max("work_orders__dispatched_at"),
+        load=Coalesce(
+            Subquery(open_orders.values("assignee").annotate(n=Count("id")).values("n")[:1]),
+            0,
+        ),
+        last_assigned=Subquery(latest.values("dispatched_at")[:1]),
     ).filter(load__lt=max_open_orders())
 
 

@@ -289,6 +289,7 @@ class WorkOrder(models.Model):
             models.Index(fields=["community", "status", "id"], name="wo_community_status_idx"),
             models.Index(fields=["company", "id"], name="wo_company_id_idx"),
             models.Index(fields=["assignee", "status"], name="wo_assignee_status_idx"),
+            models.Index(fields=["assignee", "dispatched_at"], name="wo_assignee_dispatched_idx"),
             models.Index(fields=["reporter", "id"], name="wo_reporter_idx"),
             models.Index(fields=["house", "id"], name="wo_house_idx"),
             # The SLA sweep reads only rows whose next check has come.

@@ -2,6 +2,9 @@
 notification service's channels). Delivery happens after commit, once per event and
 recipient (the dedupe key is the event id)."""
 
+import contextlib
+from contextvars import ContextVar
+
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -61,11 +64,35 @@ def announce(event: WorkOrderEvent) -> None:
         )
 
 
+# Within a sweep many orders share a community: resolve its desk and managers once.
+_remembered: ContextVar[dict | None] = ContextVar("workorder_audiences", default=None)
+
+
+@contextlib.contextmanager
+def remembered_audiences():
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
 def _audience(order, audience: str) -> set[int]:
     if audience == REPORTER:
         return {order.reporter_id} if order.reporter_id else set()
     if audience == ASSIGNEE:
         return {order.assignee.user_id} if order.assignee_id else set()
+    cache = _remembered.get()
+    key = (audience, order.company_id, order.community_id if audience == DESK else None)
+    if cache is not None and key in cache:
+        return cache[key]
+    users = _staff_audience(order, audience)
+    if cache is not None:
+        cache[key] = users
+    return users
+
+
+def _staff_audience(order, audience: str) -> set[int]:
     wide_roles = Role.objects.filter(company_id=order.company_id, company_wide=True)
     dispatch_roles = [
         r.id
@@ -84,6 +111,21 @@ def _audience(order, audience: str) -> set[int]:
 
 def _by_surface(order, user_ids: set[int]) -> dict[str, list[int]]:
     """Group recipients by the app they read it in, so each gets a link that opens."""
+    cache = _remembered.get()
+    if cache is not None:
+        known = cache.setdefault("surface", {})
+        missing = user_ids - known.keys()
+        if missing:
+            for surface, ids in _surfaces(order, missing).items():
+                known.update(dict.fromkeys(ids, surface))
+        groups: dict[str, list[int]] = {}
+        for user_id in sorted(user_ids):
+            groups.setdefault(known[user_id], []).append(user_id)
+        return groups
+    return _surfaces(order, user_ids)
+
+
+def _surfaces(order, user_ids: set[int]) -> dict[str, list[int]]:
     members = {
         m.user_id: m
         for m in StaffMember.objects.filter(

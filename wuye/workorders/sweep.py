@@ -1,47 +1,54 @@
 """The SLA sweep: run every minute by the scheduler; touches only orders whose next
-check has come (partial index on ``sla_next_check``) and is safe to run twice."""
+check has come (partial index on ``sla_next_check``) and is safe to run twice or in
+two processes at once (rows are locked with SKIP LOCKED on PostgreSQL).
+
+Each batch is one transaction: one locking read, one bulk update, one bulk insert of
+events, then the notifications with audiences resolved once per community.
+"""
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from wuye.workorders.models import EventType, WorkOrder
+from wuye.workorders.models import EventType, WorkOrder, WorkOrderEvent
+from wuye.workorders.notices import announce, remembered_audiences
 from wuye.workorders.sla import evaluate
 
 BATCH = 500
 
 
 def sweep_sla(*, now=None, batch: int = BATCH) -> int:
-    """Advance the clocks of every due order; returns how many orders it looked at."""
-    from wuye.workorders.services import _record
-
+    """Advance the clocks of every due order; returns how many orders it updated."""
     now = now or timezone.now()
-    seen: set[int] = set()
-    while True:
-        ids = [
-            pk
-            for pk in WorkOrder.objects.filter(sla_next_check__lte=now)
-            .order_by("sla_next_check")
-            .values_list("id", flat=True)[:batch]
-            if pk not in seen
-        ]
-        if not ids:
-            return len(seen)
-        for pk in ids:
-            seen.add(pk)
+    done = 0
+    with remembered_audiences():
+        while True:
             with transaction.atomic():
-                order = (
-                    WorkOrder.objects.select_for_update()
-                    .filter(pk=pk, sla_next_check__lte=now)
-                    .first()
+                orders = list(
+                    WorkOrder.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(sla_next_check__lte=now)
+                    .select_related("category", "assignee")
+                    .order_by("sla_next_check")[:batch]
                 )
-                if order is None:  # another sweep or a transition got there first
-                    continue
-                events = evaluate(order, now=now)
-                fields = ["sla", "sla_state", "sla_next_check"]
-                if any(kind == EventType.SLA_ESCALATED for kind, _n, _p in events):
-                    order.priority = F("priority") + 1
-                    fields.append("priority")
-                order.save(update_fields=fields)
-                for kind, note, payload in events:
-                    _record(order, kind, actor=None, note=str(note), payload=payload, public=False)
+                if not orders:
+                    return done
+                events = []
+                for order in orders:
+                    for kind, note, payload in evaluate(order, now=now):
+                        if kind == EventType.SLA_ESCALATED:
+                            order.priority += 1
+                        events.append(
+                            WorkOrderEvent(
+                                order=order,
+                                type=kind,
+                                note=str(note),
+                                payload=payload,
+                                is_public=False,
+                                created_at=now,
+                            )
+                        )
+                WorkOrder.objects.bulk_update(
+                    orders, ["sla", "sla_state", "sla_next_check", "priority"]
+                )
+                for event in WorkOrderEvent.objects.bulk_create(events):
+                    announce(event)
+                done += len(orders)
