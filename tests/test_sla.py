@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from wuye.accounts.actor import Actor
 from wuye.core.services import full_clean
+from wuye.estates.models import Community, Company
 from wuye.sla import clock
 from wuye.sla.clock import WALL_CLOCK, Schedule, breach_minutes, deadline, elapsed, extend
 from wuye.sla.holidays import HOLIDAY, PRC_CALENDAR, WORKDAY
@@ -284,16 +285,27 @@ def test_2026_holiday_data_matches_the_state_council_notice():
 
 @pytest.fixture
 def seeded(cast):
+    """create_company seeds calendars; seeding again must change nothing."""
     seed_company_calendars(company=cast.company)
     return cast
+
+
+@pytest.fixture
+def bare_company(db):
+    """A company made without create_company, so nothing is seeded yet."""
+    company = Company.objects.create(name="空白物业", code="bare")
+    community = Community.objects.create(company=company, name="空白小区", code="bare")
+    return company, community
 
 
 def _calendar(company, name):
     return BusinessCalendar.objects.get(company=company, name=name)
 
 
-def test_seeding_creates_calendars_holidays_and_policies(seeded):
-    company = seeded.company
+def test_seeding_creates_calendars_holidays_and_policies(bare_company):
+    company, _community = bare_company
+    assert not BusinessCalendar.objects.filter(company=company).exists()
+    seed_company_calendars(company=company)
     calendars = BusinessCalendar.objects.filter(company=company)
     assert sorted(calendars.values_list("name", flat=True)) == ["全天候 24×7", "工作日", "服务中心"]
     assert list(calendars.filter(is_default=True).values_list("name", flat=True)) == ["服务中心"]
@@ -308,7 +320,12 @@ def test_seeding_creates_calendars_holidays_and_policies(seeded):
     assert policies["elevator"].arrival_minutes == 15
     assert policies["urgent"].arrival_minutes == 30
     assert policies["normal"].calendar is None
-    assert not SlaPolicy.objects.filter(company=seeded.other_company).exists()
+
+
+def test_create_company_seeds_calendars(cast):
+    for company in (cast.company, cast.other_company):
+        assert BusinessCalendar.objects.filter(company=company).count() == 3
+        assert SlaPolicy.objects.filter(company=company).count() == 4
 
 
 def test_seeding_is_idempotent_and_keeps_edits(seeded):
@@ -333,10 +350,12 @@ def test_seeding_is_idempotent_and_keeps_edits(seeded):
     assert not office.days.filter(date=datetime.date(2026, 10, 7)).exists()
 
 
-def test_seeding_keeps_a_company_default_chosen_before(cast):
-    own = BusinessCalendar.objects.create(company=cast.company, name="自定义", is_default=True)
-    seed_company_calendars(company=cast.company)
-    assert list(BusinessCalendar.objects.filter(company=cast.company, is_default=True)) == [own]
+def test_seeding_keeps_a_company_default_chosen_before(bare_company):
+    company, _community = bare_company
+    own = BusinessCalendar.objects.create(company=company, name="自定义", is_default=True)
+    seed_company_calendars(company=company)
+    assert list(BusinessCalendar.objects.filter(company=company, is_default=True)) == [own]
+    assert BusinessCalendar.objects.filter(company=company).count() == 4
 
 
 def test_seeded_office_calendar_loads_into_the_same_schedule(seeded):
@@ -354,14 +373,17 @@ def test_calendar_without_periods_and_missing_calendar_run_24x7(cast):
     assert load_schedule(None) is WALL_CLOCK
 
 
-def test_community_calendar_falls_back_to_company_default_then_24x7(seeded):
+def test_community_calendar_falls_back_to_company_default_then_24x7(seeded, bare_company):
     x, y = seeded.community_x, seeded.community_y
     desk = _calendar(seeded.company, "服务中心")
     office = _calendar(seeded.company, "工作日")
     CommunityCalendar.objects.create(community=y, calendar=office)
     assert calendar_for_community(x) == desk
     assert calendar_for_community(y) == office
-    assert calendar_for_community(seeded.other_community) is None  # not seeded → 24×7
+    _company, bare_community = bare_company
+    assert calendar_for_community(bare_community) is None  # no default → built-in 24×7
+    snapshot = {"clock": "business", "calendar_id": None}
+    assert schedule_for(snapshot, bare_community) is WALL_CLOCK
 
 
 def test_schedule_for_a_frozen_policy(seeded):

@@ -24,16 +24,18 @@ Policies (minutes):
 
 import datetime
 
+from django.apps import apps as installed_apps
 from django.db import transaction
 
 from wuye.sla.holidays import PRC_CALENDAR
-from wuye.sla.models import BusinessCalendar, CalendarDay, SlaPolicy, WorkingPeriod
 
 _T = datetime.time
 DESK_HOURS = [(_T(8, 0), _T(20, 0))]
 OFFICE_HOURS = [(_T(8, 30), _T(12, 0)), (_T(13, 30), _T(18, 0))]
 
 DESK, OFFICE, ALWAYS = "服务中心", "工作日", "全天候 24×7"
+
+BUSINESS, WALL = "business", "wall"  # SlaPolicy.Clock, spelled out for migrations
 
 # (calendar name, weekdays, hours, with PRC holidays, 24×7, default)
 DEFAULT_CALENDARS = [
@@ -44,21 +46,25 @@ DEFAULT_CALENDARS = [
 
 # code: (name, clock, calendar name or None, response, arrival, resolution)
 DEFAULT_POLICIES = {
-    "normal": ("普通", SlaPolicy.Clock.BUSINESS, None, 720, None, 2160),
-    "complaint": ("投诉建议", SlaPolicy.Clock.BUSINESS, OFFICE, 480, None, 2400),
-    "urgent": ("紧急", SlaPolicy.Clock.WALL, ALWAYS, 15, 30, 240),
-    "elevator": ("电梯困人", SlaPolicy.Clock.WALL, ALWAYS, 5, 15, 60),
+    "normal": ("普通", BUSINESS, None, 720, None, 2160),
+    "complaint": ("投诉建议", BUSINESS, OFFICE, 480, None, 2400),
+    "urgent": ("紧急", WALL, ALWAYS, 15, 30, 240),
+    "elevator": ("电梯困人", WALL, ALWAYS, 5, 15, 60),
 }
 
 
 @transaction.atomic
-def seed_company_calendars(*, company) -> None:
+def seed_company_calendars(*, company, apps=installed_apps) -> None:
     """Default calendars, PRC holidays and SLA policies for a company (idempotent).
 
     Existing calendars and policies are left as edited; only missing ones are created
     (matched by calendar name and policy code), and a holiday data year added to
     ``wuye.sla.holidays`` later is filled into 工作日 if it has no days in that year.
+    ``apps`` is the model registry; migrations pass their historical one.
     """
+    BusinessCalendar = apps.get_model("sla", "BusinessCalendar")
+    WorkingPeriod = apps.get_model("sla", "WorkingPeriod")
+    SlaPolicy = apps.get_model("sla", "SlaPolicy")
     has_default = BusinessCalendar.objects.filter(company=company, is_default=True).exists()
     calendars = {}
     for name, weekdays, hours, public_holidays, always, default in DEFAULT_CALENDARS:
@@ -75,7 +81,7 @@ def seed_company_calendars(*, company) -> None:
                 for start, end in hours
             )
         if public_holidays:
-            _add_public_holidays(calendar)
+            _add_public_holidays(calendar, apps.get_model("sla", "CalendarDay"))
     for code, (
         name,
         clock,
@@ -98,7 +104,7 @@ def seed_company_calendars(*, company) -> None:
         )
 
 
-def _add_public_holidays(calendar: BusinessCalendar) -> None:
+def _add_public_holidays(calendar, CalendarDay) -> None:
     """Add the data years the calendar has no days of yet; a year already present was
     seeded before or entered by hand, and deliberate deletions in it are kept."""
     known = set(calendar.days.values_list("date", flat=True))
