@@ -231,6 +231,7 @@ class SlaPolicy(models.Model):
         help_text=_("Empty: the community's calendar."),
     )
     at_risk_percent = models.PositiveSmallIntegerField(
+        # xgettext:no-python-format
         _("at risk after (% of the time used)"),
         default=80,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
