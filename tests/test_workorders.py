@@ -564,3 +564,57 @@ def test_nothing_is_announced_when_the_transition_fails(
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(InvalidTransition):
         wo.take_order(actor=cast.actor("technician"), order=order)
     assert not Notification.objects.exists()
+
+
+# --- photos --------------------------------------------------------------------------
+def _photo(cast, owner, company=None):
+    from wuye.core.models import Photo
+
+    return Photo.objects.create(
+        company=company or cast.company,
+        uploaded_by=cast.users[owner],
+        file="photos/x.jpg",
+        width=10,
+        height=10,
+        sha256="0" * 64,
+    )
+
+
+def test_photos_attach_to_the_submission_and_completion_events(cast, frozen):
+    mine = _photo(cast, "resident_a")
+    order = wo.submit_order(
+        actor=cast.actor("resident_a"),
+        category=category(cast, "windows_glass"),
+        house=cast.house_a,
+        channel=Channel.RESIDENT_H5,
+        description="玻璃裂了",
+        photos=[mine],
+    )
+    assert list(order.events.get(type=EventType.SUBMITTED).photos.all()) == [mine]
+    for action in ("accept", "dispatch", "take", "arrive"):
+        order = ACTION_CALLS[action](cast, order)
+    done = _photo(cast, "technician")
+    order = wo.complete_order(
+        actor=cast.actor("technician"), order=order, resolution="换玻璃", photos=[done]
+    )
+    assert list(order.events.get(type=EventType.COMPLETED).photos.all()) == [done]
+
+
+def test_someone_elses_or_too_many_photos_are_refused(cast, frozen):
+    before = WorkOrder.objects.count()
+    for photos in (
+        [_photo(cast, "resident_b")],
+        [_photo(cast, "other_resident", company=cast.other_company)],
+        [_photo(cast, "resident_a") for _ in range(10)],
+    ):
+        with pytest.raises(ValidationError) as exc:
+            wo.submit_order(
+                actor=cast.actor("resident_a"),
+                category=category(cast, "windows_glass"),
+                house=cast.house_a,
+                channel=Channel.RESIDENT_H5,
+                description="x",
+                photos=photos,
+            )
+        assert "photos" in exc.value.message_dict
+    assert WorkOrder.objects.count() == before

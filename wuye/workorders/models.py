@@ -374,6 +374,9 @@ class WorkOrderEvent(models.Model):
     note = models.TextField(_("note"), blank=True)
     payload = models.JSONField(_("details"), default=dict, blank=True)
     is_public = models.BooleanField(_("shown to the resident"), default=True)
+    photos = models.ManyToManyField(
+        "core.Photo", related_name="+", blank=True, verbose_name=_("photos")
+    )
     created_at = models.DateTimeField(_("time"))
 
     class Meta:

@@ -77,6 +77,7 @@ def _transition(
     public: bool = True,
     changes: dict | None = None,
     check=None,
+    photos=(),
 ) -> WorkOrder:
     """Lock, verify the status, apply ``changes``, record the event. ``check`` runs on
     the locked row (permission and business rules that depend on current state)."""
@@ -107,11 +108,26 @@ def _transition(
         note=note,
         payload=payload,
         public=public,
+        photos=photos,
     )
     return locked
 
 
-def _record(order, event, *, actor, from_status="", note="", payload=None, public=True):
+MAX_PHOTOS = 9
+
+
+def _check_photos(actor, order, photos) -> list:
+    """Photos must be the actor's own uploads for this company (see wuye.core.images)."""
+    photos = list(photos)
+    if len(photos) > MAX_PHOTOS:
+        raise ValidationError({"photos": _("Attach at most %(n)d photos.") % {"n": MAX_PHOTOS}})
+    for photo in photos:
+        if photo.uploaded_by_id != actor.user.pk or photo.company_id != order.company_id:
+            raise ValidationError({"photos": _("Attach photos you uploaded yourself.")})
+    return photos
+
+
+def _record(order, event, *, actor, from_status="", note="", payload=None, public=True, photos=()):
     from wuye.workorders.notices import announce
 
     entry = WorkOrderEvent.objects.create(
@@ -125,6 +141,8 @@ def _record(order, event, *, actor, from_status="", note="", payload=None, publi
         is_public=public,
         created_at=timezone.now(),
     )
+    if photos:
+        entry.photos.set(photos)
     announce(entry)
     return entry
 
@@ -198,6 +216,7 @@ def submit_order(
     preferred_time: str = "",
     may_enter: bool = False,
     reporter=None,
+    photos=(),
 ) -> WorkOrder:
     """Record a request. Residents report for their own houses or their community's
     common areas; staff (客服) take phone and walk-in requests for their communities."""
@@ -257,7 +276,13 @@ def submit_order(
     order.save()
     order.number = f"{now.astimezone(timezone.get_current_timezone()):%Y%m%d}{order.pk:06d}"
     WorkOrder.objects.filter(pk=order.pk).update(number=order.number)
-    _record(order, EventType.SUBMITTED, actor=actor, payload={"channel": channel})
+    _record(
+        order,
+        EventType.SUBMITTED,
+        actor=actor,
+        payload={"channel": channel},
+        photos=_check_photos(actor, order, photos),
+    )
     if is_staff_intake and actor.has_perm("workorders.dispatch"):
         # The desk that takes the call has accepted it (受理).
         order = accept_order(actor=actor, order=order)
@@ -457,8 +482,11 @@ def complete_order(
     resolution: str,
     materials: list[dict] = (),
     labour_amount: Decimal | str = Decimal("0"),
+    photos=(),
 ) -> WorkOrder:
-    """完工 with notes; paid repairs record materials and labour (the future charge)."""
+    """完工 with notes and photos; paid repairs record materials and labour (the
+    future charge)."""
+    photos = _check_photos(actor, order, photos)
     resolution = (resolution or "").strip()
     if not resolution:
         raise ValidationError({"resolution": _("Describe what was done.")})
@@ -493,6 +521,7 @@ def complete_order(
         },
         changes={"completed_at": timezone.now(), "resolution": resolution, "labour_amount": labour},
         check=lambda o: _require_assignee(actor, o),
+        photos=photos,
     )
     Material.objects.bulk_create(rows)
     return order
