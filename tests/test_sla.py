@@ -5,7 +5,10 @@ import json
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from wuye.accounts.actor import Actor
@@ -461,3 +464,54 @@ def test_calendars_and_policies_are_scoped_to_the_company(seeded):
         actor = Actor(seeded.users[name])
         assert not BusinessCalendar.objects.visible_to(actor).exists(), name
         assert not SlaPolicy.objects.visible_to(actor).exists(), name
+
+
+def test_admin_pages_render_and_save_a_calendar_with_periods_and_days(seeded):
+    root = get_user_model().objects.create_superuser("root", password="root-pass-123")
+    client = Client()
+    client.force_login(root)
+    office = _calendar(seeded.company, "工作日")
+    policy = SlaPolicy.objects.get(company=seeded.company, code="normal")
+    for url in (
+        reverse("admin:sla_businesscalendar_changelist"),
+        reverse("admin:sla_businesscalendar_change", args=[office.pk]),
+        reverse("admin:sla_businesscalendar_add"),
+        reverse("admin:sla_slapolicy_changelist"),
+        reverse("admin:sla_slapolicy_change", args=[policy.pk]),
+    ):
+        assert client.get(url).status_code == 200, url
+    form = {
+        "company": seeded.company.pk,
+        "name": "物业前台",
+        "timezone": "Asia/Shanghai",
+        "periods-TOTAL_FORMS": 2,
+        "periods-INITIAL_FORMS": 0,
+        "periods-0-weekday": 5,
+        "periods-0-start": "09:00",
+        "periods-0-end": "12:00",
+        "periods-1-weekday": 5,
+        "periods-1-start": "14:00",
+        "periods-1-end": "00:00",
+        "days-TOTAL_FORMS": 1,
+        "days-INITIAL_FORMS": 0,
+        "days-0-date": "2027-01-01",
+        "days-0-kind": "holiday",
+        "days-0-name": "元旦",
+        "days-0-works_as": 0,
+        "community_links-TOTAL_FORMS": 1,
+        "community_links-INITIAL_FORMS": 0,
+        "community_links-0-community": seeded.community_y.pk,
+    }
+    response = client.post(reverse("admin:sla_businesscalendar_add"), form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    desk = BusinessCalendar.objects.get(company=seeded.company, name="物业前台")
+    assert calendar_for_community(seeded.community_y) == desk
+    schedule = load_schedule(desk)
+    assert deadline(schedule, at(1, 2, 11, 30, year=2027), 60) == at(1, 2, 14, 30, year=2027)
+    assert deadline(schedule, at(1, 1, 11, year=2027), 60) == at(1, 2, 10, year=2027)
+    bad = {**form, "name": "坏的", "periods-1-end": "13:00", "periods-1-start": "14:00"}
+    bad["community_links-TOTAL_FORMS"] = 0
+    response = client.post(reverse("admin:sla_businesscalendar_add"), bad)
+    assert response.status_code == 200
+    assert "A working period must end after it starts." in response.content.decode()
+    assert not BusinessCalendar.objects.filter(name="坏的").exists()
