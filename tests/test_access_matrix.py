@@ -393,6 +393,113 @@ PAGES: dict[str, Case] = {
     # Signed-in users linked to nothing get a friendly "account not linked" page;
     # staff without a house are sent back to their own home (a 302, checked below).
     "web:resident_home": page("web:resident_home", only(*RESIDENTS, "nobody")),
+    # work orders on phones: the resident's own orders, the technician's own and pool
+    "orders_resident:my_orders": page("orders_resident:my_orders", only(*RESIDENTS, "nobody")),
+    "orders_resident:report": page("orders_resident:report", only(*RESIDENTS, "nobody")),
+    "orders_resident:report_category": page(
+        "orders_resident:report_category", only(*RESIDENTS, "nobody"), args=lambda c: ["repair"]
+    ),
+    "orders_resident:report_form": page(
+        "orders_resident:report_form",
+        only(*RESIDENTS),
+        args=lambda c: ["repair"],
+        data=lambda c, n: _report_payload(c, n),
+    ),
+    "orders_resident:submitted": page(
+        "orders_resident:submitted", only("resident_a"), args=lambda c: [_wo(c, "submitted").id]
+    ),
+    "orders_resident:order_detail": page(
+        "orders_resident:order_detail", only("resident_a"), args=lambda c: [_wo(c, "dispatched").id]
+    ),
+    "orders_resident:urge": page(
+        "orders_resident:urge",
+        only("resident_a"),
+        args=lambda c: [_wo(c, "dispatched").id],
+        data=lambda c, n: {"note": "快点"},
+    ),
+    "orders_resident:cancel": page(
+        "orders_resident:cancel",
+        only("resident_a"),
+        args=lambda c: [_wo(c, "submitted").id],
+        data=lambda c, n: {},
+    ),
+    "orders_resident:rate": page(
+        "orders_resident:rate",
+        only("resident_a"),
+        args=lambda c: [_wo(c, "completed").id],
+        data=lambda c, n: {"overall": "5", "empathy": "4", "reasons": ["on_time"]},
+    ),
+    "orders_resident:reopen": page(
+        "orders_resident:reopen",
+        only("resident_a"),
+        args=lambda c: [_wo(c, "completed").id],
+        data=lambda c, n: {"reason": "还是漏水"},
+    ),
+    "orders_field:tasks": page(
+        "orders_field:tasks", only("technician"), target=lambda c: _wo(c, "dispatched").number
+    ),
+    "orders_field:pool": page(
+        "orders_field:pool", staff_may("workorders.work"), target=lambda c: _wo(c, "pool").number
+    ),
+    "orders_field:order_detail": page(
+        "orders_field:order_detail", only("technician"), args=lambda c: [_wo(c, "dispatched").id]
+    ),
+    "orders_field:grab": page(
+        "orders_field:grab",
+        staff_may("workorders.work"),
+        args=lambda c: [_wo(c, "pool").id],
+        data=lambda c, n: {},
+    ),
+    "orders_field:take": page(
+        "orders_field:take",
+        only("technician"),
+        args=lambda c: [_wo(c, "dispatched").id],
+        data=lambda c, n: {},
+    ),
+    "orders_field:arrive": page(
+        "orders_field:arrive",
+        only("technician"),
+        args=lambda c: [_wo(c, "taken").id],
+        data=lambda c, n: {},
+    ),
+    "orders_field:pause": page(
+        "orders_field:pause",
+        only("technician"),
+        args=lambda c: [_wo(c, "taken").id],
+        data=lambda c, n: {"pause-reason": "等配件"},
+    ),
+    "orders_field:resume": page(
+        "orders_field:resume",
+        only("technician"),
+        args=lambda c: [_wo(c, "paused").id],
+        data=lambda c, n: {},
+    ),
+    "orders_field:transfer": page(
+        "orders_field:transfer",
+        only("technician"),
+        args=lambda c: [_wo(c, "dispatched").id],
+        data=lambda c, n: {"transfer-assignee": c.staff["guard"].id, "transfer-reason": "他更近"},
+    ),
+    "orders_field:return": page(
+        "orders_field:return",
+        only("technician"),
+        args=lambda c: [_wo(c, "dispatched").id],
+        data=lambda c, n: {"return-reason": "不是我的专业"},
+    ),
+    "orders_field:complete": page(
+        "orders_field:complete",
+        only("technician"),
+        args=lambda c: [_wo(c, "in_progress").id],
+        data=lambda c, n: {
+            "resolution": "更换玻璃",
+            "labour_amount": "50",
+            "materials-TOTAL_FORMS": "1",
+            "materials-INITIAL_FORMS": "0",
+            "materials-0-name": "玻璃",
+            "materials-0-quantity": "1",
+            "materials-0-unit_price": "80",
+        },
+    ),
     "accounts:profile": page("accounts:profile", anyone_signed_in),
     "accounts:password": page("accounts:password", anyone_signed_in),
     "accounts:tokens": page("accounts:tokens", anyone_signed_in),
@@ -425,6 +532,58 @@ def _roster_entry(cast):
             shift=Shift.objects.get(company=cast.company, name="早班"),
         )
     return entry
+
+
+def _wo(cast, state):
+    """A work order of resident A's house in a given state, made anew in each cell's
+    rolled-back transaction ("pool": accepted, grab mode, nobody holds it)."""
+    from wuye.workorders import services as wo
+    from wuye.workorders.models import Category
+
+    def category(code):
+        return Category.objects.get(company=cast.company, code=code)
+
+    desk, me = cast.actor("dispatcher"), cast.actor("technician")
+    order = wo.submit_order(
+        actor=cast.actor("resident_a"),
+        category=category("drain_blocked" if state == "pool" else "windows_glass"),
+        house=cast.house_a,
+        channel="resident_h5",
+        description="矩阵工单",
+    )
+    if state == "submitted":
+        return order
+    order = wo.accept_order(actor=desk, order=order)
+    if state == "pool":
+        return order
+    order = wo.dispatch_order(actor=desk, order=order, assignee=cast.staff["technician"])
+    if state == "dispatched":
+        return order
+    order = wo.take_order(actor=me, order=order)
+    if state == "taken":
+        return order
+    if state == "paused":
+        return wo.pause_order(actor=me, order=order, reason="等配件")
+    order = wo.arrive(actor=me, order=order)
+    if state == "in_progress":
+        return order
+    return wo.complete_order(actor=me, order=order, resolution="换了玻璃")
+
+
+def _report_payload(cast, name):
+    """Step 3 of the resident's report, for the acting resident's own house."""
+    from wuye.workorders.models import Category
+
+    resident = {"resident_a": "house_a", "resident_b": "house_b", "other_resident": "other_house"}
+    house = getattr(cast, resident.get(name, "house_a"))
+    category = Category.objects.get(company_id=house.company_id, code="taps_toilets")
+    return {
+        "category": category.id,
+        "place": f"h{house.id}",
+        "description": "水龙头漏水",
+        "contact_name": "住户",
+        "contact_mobile": "13800000001",
+    }
 
 
 def _import_job(cast):
