@@ -500,6 +500,54 @@ PAGES: dict[str, Case] = {
             "materials-0-unit_price": "80",
         },
     ),
+    # work orders in the office console
+    "orders_console:board": page(
+        "orders_console:board",
+        staff_may("workorders.view"),
+        target=lambda c: _desk_order(c, "accepted").number,
+    ),
+    "orders_console:order_detail": page(
+        "orders_console:order_detail",
+        staff_may("workorders.view"),
+        args=lambda c: [_desk_order(c, "accepted").id],
+    ),
+    "orders_console:order_action": page(
+        "orders_console:order_action",
+        staff_may("workorders.dispatch"),
+        args=lambda c: [_desk_order(c, "accepted").id, "dispatch"],
+        data=lambda c, n: {"dispatch-assignee": c.staff["technician"].id},
+    ),
+    "orders_console:intake": page(
+        "orders_console:intake",
+        lambda n: staff_may("workorders.create")(n) and staff_may("workorders.view")(n),
+        data=lambda c, n: {
+            "channel": "phone",
+            "place": "house",
+            "community": c.community_x.id,
+            "building": c.building_x1.id,
+            "unit": c.unit_x1.id,
+            "number": "0101",
+            "category_group": _category(c, "public_facilities").id,
+            "category": _category(c, "lighting").id,
+            "description": f"电话报修{_n(n)}",
+            "contact_name": "张伟",
+            "contact_mobile": "13800000001",
+        },
+    ),
+    "orders_console:intake_lookup": Case(
+        "GET",
+        lambda c: reverse("orders_console:intake_lookup") + "?mobile=13800000001",
+        lambda n: all(
+            staff_may(p)(n) for p in ("workorders.create", "workorders.view", "people.view")
+        ),
+        target=lambda c: c.house_a.address,
+    ),
+    "orders_console:return_visits": page(
+        "orders_console:return_visits",
+        staff_may("workorders.dispatch"),
+        target=lambda c: _desk_order(c, "completed").number,
+    ),
+    "orders_console:export": page("orders_console:export", staff_has("workorders.view")),
     "accounts:profile": page("accounts:profile", anyone_signed_in),
     "accounts:password": page("accounts:password", anyone_signed_in),
     "accounts:tokens": page("accounts:tokens", anyone_signed_in),
@@ -584,6 +632,34 @@ def _report_payload(cast, name):
         "contact_name": "住户",
         "contact_mobile": "13800000001",
     }
+
+
+def _category(cast, code):
+    from wuye.workorders.models import Category
+
+    return Category.objects.get(company=cast.company, code=code)
+
+
+def _desk_order(cast, state):
+    """A phone request the desk took for resident A's house (accepted at once; assign
+    mode), or the same order completed by the technician."""
+    from wuye.workorders import services as wo
+
+    desk, me = cast.actor("dispatcher"), cast.actor("technician")
+    order = wo.submit_order(
+        actor=desk,
+        category=_category(cast, "lighting"),
+        house=cast.house_a,
+        channel="phone",
+        description="矩阵电话工单",
+        contact_name="张伟",
+        contact_mobile="13800000001",
+    )
+    if state == "accepted":
+        return order
+    order = wo.dispatch_order(actor=desk, order=order, assignee=cast.staff["technician"])
+    order = wo.arrive(actor=me, order=wo.take_order(actor=me, order=order))
+    return wo.complete_order(actor=me, order=order, resolution="换了灯泡")
 
 
 def _import_job(cast):
