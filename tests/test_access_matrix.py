@@ -104,6 +104,9 @@ PEOPLE_VIEW_X = staff_may("people.view")
 PEOPLE_MANAGE_X = staff_may("people.manage")
 STAFF_VIEW_X = staff_may("staff.view")
 STAFF_MANAGE_X = staff_may("staff.manage")
+# Work orders of community X: its desk and the company-wide viewers; workers act.
+ORDER_VIEW_X = either(staff_may("workorders.view"), only("resident_a"))
+DISPATCH_X = staff_may("workorders.dispatch")
 # Residents of community X (resident A and B) see X's community and their company.
 X_RESIDENTS = only("resident_a", "resident_b")
 
@@ -662,6 +665,47 @@ def _desk_order(cast, state):
     return wo.complete_order(actor=me, order=order, resolution="换了灯泡")
 
 
+def _request_category(cast, code):
+    from wuye.workorders.models import Category
+
+    return Category.objects.get(company=cast.company, code=code)
+
+
+def _api_order(cast, state):
+    """Resident A's windows order (grab mode, paid) in ``state``, found again by its
+    description within a cell, so a list's URL and its target name the same order."""
+    from wuye.workorders import services as wo
+    from wuye.workorders.models import WorkOrder
+
+    marker = f"接口矩阵 {state}"
+    order = WorkOrder.objects.filter(description=marker).first()
+    if order is not None:
+        return order
+    desk, me = cast.actor("dispatcher"), cast.actor("technician")
+    order = wo.submit_order(
+        actor=cast.actor("resident_a"),
+        category=_request_category(cast, "windows_glass"),
+        house=cast.house_a,
+        channel="api",
+        description=marker,
+    )
+    steps = {
+        "accepted": lambda o: wo.accept_order(actor=desk, order=o),
+        "dispatched": lambda o: wo.dispatch_order(
+            actor=desk, order=o, assignee=cast.staff["technician"]
+        ),
+        "taken": lambda o: wo.take_order(actor=me, order=o),
+        "paused": lambda o: wo.pause_order(actor=me, order=o, reason="等配件"),
+        "in_progress": lambda o: wo.arrive(actor=me, order=o),
+        "completed": lambda o: wo.complete_order(actor=me, order=o, resolution="换了玻璃"),
+    }
+    before = {"submitted": [], "paused": ["accepted", "dispatched", "taken", "paused"]}
+    path = ["accepted", "dispatched", "taken", "in_progress", "completed"]
+    for step in before[state] if state in before else path[: path.index(state) + 1]:
+        order = steps[step](order)
+    return order
+
+
 def _import_job(cast):
     job = ImportJob.objects.filter(community=cast.community_x).first()
     if job is None:
@@ -1009,6 +1053,112 @@ API: dict[str, Case] = {
         only("dispatcher"),
         data=lambda c, n: {},
     ),
+    # work orders (the target is resident A's order in community X)
+    "wuye_workorders_api_list_request_categories": op(
+        "GET",
+        _api(lambda c: "/request-categories"),
+        either(company_a_staff, X_RESIDENTS),
+        target=lambda c: _request_category(c, "doors_windows").id,
+    ),
+    "wuye_workorders_api_list_work_orders": op(
+        "GET",
+        _api(lambda c: "/work-orders"),
+        ORDER_VIEW_X,
+        target=lambda c: _api_order(c, "submitted").id,
+    ),
+    "wuye_workorders_api_submit_work_order": op(
+        "POST",
+        _api(lambda c: "/work-orders"),
+        either(staff_may("workorders.create"), only("resident_a")),
+        data=lambda c, n: {
+            "category_id": _request_category(c, "windows_glass").id,
+            "house_id": c.house_a.id,
+            "description": f"接口报修{_n(n)}",
+            "channel": "phone",
+            "contact_name": "张伟",
+            "contact_mobile": "13800000001",
+        },
+    ),
+    "wuye_workorders_api_get_work_order": op(
+        "GET", _api(lambda c: f"/work-orders/{_api_order(c, 'submitted').id}"), ORDER_VIEW_X
+    ),
+    "wuye_workorders_api_list_work_order_events": op(
+        "GET", _api(lambda c: f"/work-orders/{_api_order(c, 'submitted').id}/events"), ORDER_VIEW_X
+    ),
+    **{
+        f"wuye_workorders_api_{name}_work_order": op(
+            "POST",
+            _api(
+                lambda c, state=state, path=path: f"/work-orders/{_api_order(c, state).id}/{path}"
+            ),
+            allowed,
+            data=data,
+        )
+        for name, path, state, allowed, data in [
+            ("accept", "accept", "submitted", DISPATCH_X, lambda c, n: {}),
+            (
+                "dispatch",
+                "dispatch",
+                "accepted",
+                DISPATCH_X,
+                lambda c, n: {"assignee_id": c.staff["technician"].id},
+            ),
+            ("grab", "grab", "accepted", staff_may("workorders.work"), lambda c, n: {}),
+            ("take", "take", "dispatched", only("technician"), lambda c, n: {}),
+            (
+                "return",
+                "return",
+                "dispatched",
+                either(only("technician"), DISPATCH_X),
+                lambda c, n: {"reason": "不是我的工种"},
+            ),
+            (
+                "transfer",
+                "transfer",
+                "dispatched",
+                either(only("technician"), DISPATCH_X),
+                lambda c, n: {"assignee_id": c.staff["guard"].id, "reason": "换人"},
+            ),
+            ("arrive", "arrive", "taken", only("technician"), lambda c, n: {}),
+            ("pause", "pause", "taken", only("technician"), lambda c, n: {"reason": "等配件"}),
+            ("resume", "resume", "paused", either(only("technician"), DISPATCH_X), lambda c, n: {}),
+            (
+                "complete",
+                "complete",
+                "in_progress",
+                only("technician"),
+                lambda c, n: {
+                    "resolution": "换了玻璃",
+                    "materials": [{"name": "玻璃", "quantity": "1", "unit_price": "80"}],
+                    "labour_amount": "50",
+                },
+            ),
+            ("rate", "rate", "completed", only("resident_a"), lambda c, n: {"overall": 5}),
+            (
+                "return_visit",
+                "return-visit",
+                "completed",
+                DISPATCH_X,
+                lambda c, n: {"satisfied": True},
+            ),
+            (
+                "reopen",
+                "reopen",
+                "completed",
+                either(only("resident_a"), DISPATCH_X),
+                lambda c, n: {"reason": "又坏了"},
+            ),
+            (
+                "cancel",
+                "cancel",
+                "submitted",
+                either(only("resident_a"), DISPATCH_X),
+                lambda c, n: {"reason": "不需要了"},
+            ),
+            ("reject", "reject", "submitted", DISPATCH_X, lambda c, n: {"reason": "重复报修"}),
+            ("urge", "urge", "submitted", only("resident_a"), lambda c, n: {"note": "快点"}),
+        ]
+    },
 }
 # Sign-in endpoints are open by design (and throttled); covered in test_api_auth.
 PUBLIC_OPERATIONS = {"wuye_accounts_api_issue_token", "wuye_accounts_api_request_sms_code"}

@@ -111,6 +111,28 @@ ACTIONS_AND_AUTH = {
     "/api/v1/residencies/{residency_id}/move-out",
     "/api/v1/staff/{staff_id}/duty",
     "/api/v1/tokens/{token_id}/revoke",
+    # Work-order actions: they act on an existing order, checked against its status.
+    *(
+        f"/api/v1/work-orders/{{order_id}}/{action}"
+        for action in (
+            "accept",
+            "dispatch",
+            "grab",
+            "take",
+            "return",
+            "transfer",
+            "arrive",
+            "pause",
+            "resume",
+            "complete",
+            "rate",
+            "return-visit",
+            "reopen",
+            "cancel",
+            "reject",
+            "urge",
+        )
+    ),
     # Anonymous sign-in (no user to key on), and tokens (replay would store the secret).
     "/api/v1/auth/token",
     "/api/v1/auth/sms-code",

@@ -14,6 +14,8 @@ from wuye.accounts.services import user_for_token
 from wuye.estates.api import router as estates_router
 from wuye.people.api import router as people_router
 from wuye.staff.api import router as staff_router
+from wuye.workorders.api import router as workorders_router
+from wuye.workorders.services import InvalidTransition
 
 logger = logging.getLogger("wuye.api")
 
@@ -49,6 +51,14 @@ def on_validation_error(request, exc: ValidationError):
     return api.create_response(request, {"detail": detail}, status=400)
 
 
+@api.exception_handler(InvalidTransition)
+def on_invalid_transition(request, exc: InvalidTransition):
+    """The order's status does not allow this move (or another user moved it first):
+    a conflict, not bad input. Handlers are looked up by the exception's MRO, so this
+    one wins over the ValidationError handler above."""
+    return api.create_response(request, {"detail": {"__all__": exc.messages}}, status=409)
+
+
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request, exc):
     return api.create_response(
@@ -71,5 +81,12 @@ def on_not_found(request, exc):
     return api.create_response(request, {"detail": _("Not found.")}, status=404)
 
 
-for _router in (auth_router, estates_router, people_router, staff_router, tokens_router):
+for _router in (
+    auth_router,
+    estates_router,
+    people_router,
+    staff_router,
+    tokens_router,
+    workorders_router,
+):
     api.add_router("/v1/", _router)

@@ -1,0 +1,284 @@
+"""API shapes of work orders: intake, the order, its timeline and one body per action.
+
+Money is a decimal string with two places (¥); times are ISO 8601 with the offset.
+"""
+
+import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from ninja import Field, Schema
+
+from wuye.accounts.actor import request_actor
+from wuye.core.apitools import NO_NUL, Id, InputSchema, choices_literal
+from wuye.workorders import selectors
+from wuye.workorders.models import (
+    Channel,
+    DispatchMode,
+    EventType,
+    RequestType,
+    Status,
+    Urgency,
+)
+
+RequestTypeValue = choices_literal(RequestType)
+StatusValue = choices_literal(Status)
+UrgencyValue = choices_literal(Urgency)
+ChannelValue = choices_literal(Channel)
+DispatchModeValue = choices_literal(DispatchMode)
+EventTypeValue = choices_literal(EventType)
+
+Reason = Annotated[
+    str, Field(max_length=200, pattern=NO_NUL, description="Required; at most 200 characters.")
+]
+Rating = Annotated[int | None, Field(ge=1, le=5)]
+Chip = Annotated[str, Field(max_length=50)]
+
+
+# --- categories ---------------------------------------------------------------------
+class SubCategoryOut(Schema):
+    id: int
+    code: str
+    name: str
+    request_type: RequestTypeValue
+    dispatch_mode: DispatchModeValue
+    default_urgency: UrgencyValue
+    is_paid: bool
+
+
+class CategoryOut(SubCategoryOut):
+    children: list[SubCategoryOut] = Field(
+        description="Active sub-categories; orders are submitted against one of these."
+    )
+
+    @staticmethod
+    def resolve_children(obj) -> list:
+        return obj.active_children
+
+
+# --- orders -------------------------------------------------------------------------
+class WorkOrderListOut(Schema):
+    id: int
+    number: str
+    company_id: int
+    community_id: int
+    community_name: str
+    house_id: int | None
+    common_area_id: int | None
+    place: str = Field(description="House address or community + common area.")
+    request_type: RequestTypeValue
+    category_id: int
+    category_name: str = Field(description="Parent › child.")
+    dispatch_mode: DispatchModeValue
+    channel: ChannelValue
+    urgency: UrgencyValue
+    priority: int
+    status: StatusValue
+    assignee_id: int | None
+    assignee_name: str | None
+    description: str
+    submitted_at: datetime.datetime
+    urge_count: int
+
+    @staticmethod
+    def resolve_community_name(obj) -> str:
+        return obj.community.name
+
+    @staticmethod
+    def resolve_category_name(obj) -> str:
+        return str(obj.category)
+
+    @staticmethod
+    def resolve_assignee_name(obj) -> str | None:
+        return obj.assignee.name if obj.assignee_id else None
+
+
+class MaterialOut(Schema):
+    id: int
+    name: str
+    quantity: Decimal
+    unit_price: Decimal = Field(description="¥ per unit.")
+    amount: Decimal = Field(description="quantity × unit price, rounded to the cent (¥).")
+
+
+class FeedbackOut(Schema):
+    overall: int
+    professionalism: int | None = Field(description="专业性")
+    responsibility: int | None = Field(description="责任心")
+    appearance: int | None = Field(description="仪表")
+    empathy: int | None = Field(description="人情味")
+    tangibles: int | None = Field(description="软硬件")
+    reasons: list[str]
+    comment: str
+    staff_reply: str
+    created_at: datetime.datetime
+
+
+class WorkOrderOut(WorkOrderListOut):
+    preferred_time: str
+    may_enter: bool
+    contact_name: str
+    contact_mobile: str
+    pause_reason: str
+    accepted_at: datetime.datetime | None
+    dispatched_at: datetime.datetime | None
+    taken_at: datetime.datetime | None
+    arrived_at: datetime.datetime | None
+    completed_at: datetime.datetime | None
+    closed_at: datetime.datetime | None
+    resolution: str
+    labour_amount: Decimal = Field(description="Labour (¥).")
+    materials_amount: Decimal = Field(description="Sum of the materials (¥).")
+    total_amount: Decimal = Field(
+        description="Labour + materials (¥): the charge of a paid repair."
+    )
+    reopen_count: int
+    merged_into_id: int | None
+    materials: list[MaterialOut]
+    feedback: FeedbackOut | None
+    allowed_actions: list[str] = Field(
+        description="What the caller may do now, e.g. ['dispatch', 'reject', 'cancel']; "
+        "each is the POST /work-orders/{id}/<action> operation (return_visit → return-visit)."
+    )
+
+    @staticmethod
+    def resolve_materials(obj) -> list:
+        return list(obj.materials.all())
+
+    @staticmethod
+    def resolve_feedback(obj):
+        return getattr(obj, "feedback", None)
+
+    @staticmethod
+    def resolve_allowed_actions(obj, context) -> list[str]:
+        return selectors.actions_for(request_actor(context["request"]), obj)
+
+
+class WorkOrderFilters(Schema):
+    community: Id | None = Field(None, description="Community id.")
+    request_type: RequestTypeValue | None = None
+    category: Id | None = Field(None, description="Category id (a parent includes its children).")
+    status: list[StatusValue] | None = Field(None, description="One or more statuses.")
+    assignee: Id | None = Field(None, description="Staff member id.")
+    mine: bool = Field(False, description="Only orders assigned to me.")
+    pool: bool = Field(False, description="Only the grab pool open to me.")
+    date_from: datetime.date | None = Field(
+        None, description="Submitted on or after this local date (Asia/Shanghai)."
+    )
+    date_to: datetime.date | None = Field(
+        None, description="Submitted on or before this local date (Asia/Shanghai)."
+    )
+    q: str | None = Field(
+        None,
+        max_length=50,
+        pattern=NO_NUL,
+        description="Order-number prefix (digits) or text in the description.",
+    )
+
+
+class WorkOrderIn(InputSchema):
+    category_id: Id = Field(description="A sub-category from GET /request-categories.")
+    house_id: Id | None = Field(None, description="The house; or give common_area_id.")
+    common_area_id: Id | None = Field(None, description="A common area of the community.")
+    description: str = Field(max_length=2000)
+    channel: ChannelValue = Field(
+        Channel.API.value,
+        description="Residents' orders are recorded as API or resident app; staff give "
+        "phone, walk_in, inspection…",
+    )
+    urgency: UrgencyValue | None = Field(None, description="Defaults to the category's.")
+    contact_name: str = Field("", max_length=50, description="Defaults to the reporter's name.")
+    contact_mobile: str = Field(
+        "",
+        pattern=r"^(1[3-9]\d{9})?$",
+        description="An 11-digit mainland mobile; defaults to the reporter's.",
+    )
+    preferred_time: str = Field("", max_length=100, description="e.g. 工作日晚上 7 点后")
+    may_enter: bool = Field(False, description="Staff may enter when nobody is home.")
+
+
+# --- timeline -------------------------------------------------------------------------
+class EventOut(Schema):
+    id: int
+    type: EventTypeValue
+    actor_name: str | None = Field(description="Who did it; null for the system.")
+    from_status: StatusValue | None
+    to_status: StatusValue | None
+    note: str
+    payload: dict
+    is_public: bool = Field(description="Shown to the resident (residents only get these).")
+    created_at: datetime.datetime
+
+    @staticmethod
+    def resolve_actor_name(obj) -> str | None:
+        return obj.actor.display_name if obj.actor_id else None
+
+    @staticmethod
+    def resolve_from_status(obj) -> str | None:
+        return obj.from_status or None
+
+    @staticmethod
+    def resolve_to_status(obj) -> str | None:
+        return obj.to_status or None
+
+
+# --- action bodies --------------------------------------------------------------------
+class DispatchIn(InputSchema):
+    assignee_id: Id = Field(description="A staff member working in the order's community.")
+    note: str = Field("", max_length=200, pattern=NO_NUL)
+
+
+class ReasonIn(InputSchema):
+    reason: Reason
+
+
+class TransferIn(InputSchema):
+    assignee_id: Id
+    reason: Reason
+
+
+class MaterialIn(InputSchema):
+    name: str = Field(max_length=100)
+    quantity: Decimal = Field(description="0.01 to 100000.")
+    unit_price: Decimal = Field(description="¥, 0 to 1000000.")
+
+
+class CompleteIn(InputSchema):
+    resolution: str = Field(max_length=2000, description="What was done.")
+    materials: list[MaterialIn] = Field(
+        [], max_length=50, description="Paid categories only: items used."
+    )
+    labour_amount: Decimal = Field(
+        Decimal("0"), description="¥, 0 to 1000000; paid categories only."
+    )
+
+
+class RateIn(InputSchema):
+    overall: int = Field(ge=1, le=5)
+    professionalism: Rating = None
+    responsibility: Rating = None
+    appearance: Rating = None
+    empathy: Rating = None
+    tangibles: Rating = None
+    reasons: list[Chip] = Field([], max_length=10, description="Reason chips.")
+    comment: str = Field("", max_length=1000)
+
+
+class ReturnVisitIn(InputSchema):
+    satisfied: bool = Field(description="满意 closes the order; 不满意 reopens it.")
+    note: str = Field("", max_length=1000)
+
+
+class CancelIn(InputSchema):
+    reason: str = Field(
+        "", max_length=200, pattern=NO_NUL, description="Required when staff cancel."
+    )
+
+
+class RejectIn(InputSchema):
+    reason: Reason
+    duplicate_of_id: Id | None = Field(None, description="The order this one duplicates.")
+
+
+class UrgeIn(InputSchema):
+    note: str = Field("", max_length=200, pattern=NO_NUL)
