@@ -18,6 +18,10 @@ urlpatterns = [
     path("console/people/", include("wuye.people.urls")),
     path("console/staff/", include("wuye.staff.urls")),
     path("console/imports/", include("wuye.imports.urls")),
+    path("notifications/", include("wuye.notifications.urls")),
+    path("console/orders/", include("wuye.workorders.urls_console")),
+    path("h5/orders/", include("wuye.workorders.urls_resident")),
+    path("m/orders/", include("wuye.workorders.urls_field")),
     # Home redirect, console home, resident H5 (/h5/) and field-staff mobile pages (/m/).
     path("", home, name="home"),
     path("", include("wuye.web.urls")),
