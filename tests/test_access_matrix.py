@@ -560,6 +560,19 @@ PAGES: dict[str, Case] = {
         args=lambda c: [_dispatcher_token(c).id],
         data=lambda c, n: {},
     ),
+    # notifications: everyone reaches their own and nobody else's
+    "notifications:list": page(
+        "notifications:list", only("dispatcher"), target=lambda c: _dispatcher_notification(c).title
+    ),
+    "notifications:read": page(
+        "notifications:read",
+        only("dispatcher"),
+        args=lambda c: [_dispatcher_notification(c).id],
+        data=lambda c, n: {},
+    ),
+    "notifications:read_all": page(
+        "notifications:read_all", anyone_signed_in, data=lambda c, n: _unread_notification(c, n)
+    ),
 }
 
 # Pages anyone may open, signed in or not, and the sign-out action.
@@ -725,6 +738,30 @@ def _import_job(cast):
         job.file.save("houses.xlsx", ContentFile(content.getvalue()), save=False)
         job.save()
     return job
+
+
+def _dispatcher_notification(cast):
+    """An unread notification of the dispatcher's; only they may list or read it."""
+    from wuye.notifications.models import Notification
+
+    note, _created = Notification.objects.get_or_create(
+        recipient=cast.users["dispatcher"],
+        dedupe_key="matrix",
+        defaults={"kind": "workorder.dispatched", "title": "矩阵派单通知"},
+    )
+    return note
+
+
+def _unread_notification(cast, name) -> dict:
+    """Give the acting user an unread notification, so marking all read changes something;
+    no payload."""
+    from wuye.notifications.models import Notification
+
+    if name is not None:
+        Notification.objects.create(
+            recipient=cast.users[name], kind="test.matrix", title="未读", dedupe_key="unread"
+        )
+    return {}
 
 
 def _dispatcher_token(cast):
@@ -1052,6 +1089,27 @@ API: dict[str, Case] = {
         _api(lambda c: f"/tokens/{_dispatcher_token(c).id}/revoke"),
         only("dispatcher"),
         data=lambda c, n: {},
+    ),
+    "wuye_notifications_api_list_notifications": op(
+        "GET",
+        _api(lambda c: "/notifications"),
+        only("dispatcher"),
+        target=lambda c: _dispatcher_notification(c).id,
+    ),
+    "wuye_notifications_api_unread_count": op(
+        "GET", _api(lambda c: "/notifications/unread-count"), anyone_signed_in
+    ),
+    "wuye_notifications_api_mark_read": op(
+        "POST",
+        _api(lambda c: f"/notifications/{_dispatcher_notification(c).id}/read"),
+        only("dispatcher"),
+        data=lambda c, n: {},
+    ),
+    "wuye_notifications_api_mark_all_read": op(
+        "POST",
+        _api(lambda c: "/notifications/read-all"),
+        anyone_signed_in,
+        data=_unread_notification,
     ),
     # work orders (the target is resident A's order in community X)
     "wuye_workorders_api_list_request_categories": op(

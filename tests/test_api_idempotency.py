@@ -111,6 +111,8 @@ ACTIONS_AND_AUTH = {
     "/api/v1/residencies/{residency_id}/move-out",
     "/api/v1/staff/{staff_id}/duty",
     "/api/v1/tokens/{token_id}/revoke",
+    "/api/v1/notifications/{notification_id}/read",
+    "/api/v1/notifications/read-all",
     # Work-order actions: they act on an existing order, checked against its status.
     *(
         f"/api/v1/work-orders/{{order_id}}/{action}"

@@ -12,6 +12,7 @@ from ninja.security import HttpBearer, SessionAuth
 from wuye.accounts.api import auth_router, tokens_router
 from wuye.accounts.services import user_for_token
 from wuye.estates.api import router as estates_router
+from wuye.notifications.api import router as notifications_router
 from wuye.people.api import router as people_router
 from wuye.staff.api import router as staff_router
 from wuye.workorders.api import router as workorders_router
@@ -87,6 +88,7 @@ for _router in (
     people_router,
     staff_router,
     tokens_router,
+    notifications_router,
     workorders_router,
 ):
     api.add_router("/v1/", _router)

@@ -1,21 +1,28 @@
 """``/api/v1/notifications`` — the signed-in user's own notifications."""
 
-from ninja import Router
+from ninja import Query, Router
 from ninja.pagination import paginate
 
-from wuye.core.apitools import READ_ERRORS, WRITE_ERRORS, Id, IdCursorPagination, actor
+from wuye.core.apitools import (
+    MAX_ID,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Id,
+    IdCursorPagination,
+    actor,
+)
 from wuye.core.scoping import get_visible_or_404
 from wuye.notifications import selectors, services
 from wuye.notifications.models import Notification
-from wuye.notifications.schemas import NotificationOut, ReadAllIn, ReadAllOut, UnreadCountOut
+from wuye.notifications.schemas import NotificationOut, ReadAllOut, UnreadCountOut
 
 router = Router(tags=["notifications"])
 
 
 @router.get("/notifications", response=list[NotificationOut], summary="My notifications")
 @paginate(IdCursorPagination, ordering=("-id",))
-def list_notifications(request, unread: bool = False):
-    """Newest first. ``unread=true`` lists only unread ones."""
+def list_notifications(request, unread: bool = Query(False, description="Only the unread ones.")):
+    """Newest first."""
     return selectors.notifications_for(actor(request), unread_only=unread)
 
 
@@ -45,6 +52,14 @@ def mark_read(request, notification_id: Id):
     response={200: ReadAllOut, **WRITE_ERRORS},
     summary="Mark all read",
 )
-def mark_all_read(request, payload: ReadAllIn | None = None):
-    up_to = payload.up_to_id if payload is not None else None
-    return {"marked": services.mark_all_read(actor=actor(request), up_to_id=up_to)}
+def mark_all_read(
+    request,
+    up_to_id: int | None = Query(
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="Only notifications up to this id (the newest one the client showed); "
+        "omit to mark every unread notification.",
+    ),
+):
+    return {"marked": services.mark_all_read(actor=actor(request), up_to_id=up_to_id)}

@@ -4,8 +4,6 @@ import datetime
 
 from ninja import Field, Schema
 
-from wuye.core.apitools import Id, InputSchema
-
 
 class NotificationOut(Schema):
     id: int
@@ -17,14 +15,6 @@ class NotificationOut(Schema):
     object_id: int | None
     created_at: datetime.datetime
     read_at: datetime.datetime | None
-
-
-class ReadAllIn(InputSchema):
-    up_to_id: Id | None = Field(
-        None,
-        description="Only notifications up to this id (the newest one the client showed); "
-        "omit to mark every unread notification.",
-    )
 
 
 class ReadAllOut(Schema):

@@ -32,7 +32,7 @@ def _cursor(request, name: str) -> int | None:
     return int(raw)
 
 
-def newest_first(queryset, *, before: int | None, query, size: int = PAGE_SIZE) -> KeysetPage:
+def newest_first(queryset, *, before: int | None, query, size: int) -> KeysetPage:
     """Keyset page in descending id order: ``after`` in the pager means "older than"."""
     qs = queryset.order_by("-id")
     if before:
@@ -54,6 +54,7 @@ def notification_list(request):
         selectors.notifications_for(actor, unread_only=unread_only),
         before=before,
         query=request.GET,
+        size=PAGE_SIZE,
     )
     newest = page.items[0].id if page.items and not before else None
     return render(
