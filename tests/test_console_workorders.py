@@ -16,6 +16,13 @@ from wuye.workorders import services as wo
 from wuye.workorders import views_console
 from wuye.workorders.models import Category, Channel, Status, Urgency, WorkOrder, WorkOrderEvent
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests read messages in English; Chinese is covered by the catalogue check."""
+    settings.LANGUAGE_CODE = "en"
+
+
 NOW = datetime.datetime(2026, 11, 27, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
 BOARD = reverse("orders_console:board")
 INTAKE = reverse("orders_console:intake")

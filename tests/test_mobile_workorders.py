@@ -20,6 +20,13 @@ from wuye.workorders.models import (
     WorkOrderEvent,
 )
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests read messages in English; Chinese is covered by the catalogue check."""
+    settings.LANGUAGE_CODE = "en"
+
+
 NOW = datetime.datetime(2026, 11, 27, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
 
 

@@ -27,6 +27,13 @@ from wuye.sla.models import (
 from wuye.sla.selectors import calendar_for_community, load_schedule, schedule_for
 from wuye.sla.services import seed_company_calendars
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests read messages in English; Chinese is covered by the catalogue check."""
+    settings.LANGUAGE_CODE = "en"
+
+
 SH = ZoneInfo("Asia/Shanghai")
 T = datetime.time
 OFFICE = [(T(8, 30), T(12, 0)), (T(13, 30), T(18, 0))]  # 8 h with a lunch break

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wuye.core.services import full_clean, require
 from wuye.workorders import sla
@@ -148,22 +149,22 @@ def _record(order, event, *, actor, from_status="", note="", payload=None, publi
 
 
 ACTION_LABELS = {
-    "accept": _("accepted"),
-    "dispatch": _("dispatched"),
-    "grab": _("grabbed"),
-    "take": _("taken"),
-    "return": _("returned"),
-    "transfer": _("transferred"),
-    "arrive": _("marked as arrived"),
-    "pause": _("paused"),
-    "resume": _("resumed"),
-    "complete": _("completed"),
-    "rate": _("rated"),
-    "return_visit": _("given a return visit"),
-    "close": _("closed"),
-    "cancel": _("cancelled"),
-    "reject": _("rejected"),
-    "reopen": _("reopened"),
+    "accept": gettext_lazy("accepted"),
+    "dispatch": gettext_lazy("dispatched"),
+    "grab": gettext_lazy("grabbed"),
+    "take": gettext_lazy("taken"),
+    "return": gettext_lazy("returned"),
+    "transfer": gettext_lazy("transferred"),
+    "arrive": gettext_lazy("marked as arrived"),
+    "pause": gettext_lazy("paused"),
+    "resume": gettext_lazy("resumed"),
+    "complete": gettext_lazy("completed"),
+    "rate": gettext_lazy("rated"),
+    "return_visit": gettext_lazy("given a return visit"),
+    "close": gettext_lazy("closed"),
+    "cancel": gettext_lazy("cancelled"),
+    "reject": gettext_lazy("rejected"),
+    "reopen": gettext_lazy("reopened"),
 }
 
 

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from wuye.core.console import KeysetPage, add_service_errors, console_view, keyset_page
@@ -76,90 +77,90 @@ ACTIONS = {
     for a in (
         Action(
             "accept",
-            _("Accept"),
+            gettext_lazy("Accept"),
             EmptyForm,
             lambda actor, order, d: services.accept_order(actor=actor, order=order),
-            _("Order %(number)s accepted."),
+            gettext_lazy("Order %(number)s accepted."),
         ),
         Action(
             "dispatch",
-            _("Dispatch"),
+            gettext_lazy("Dispatch"),
             DispatchForm,
             lambda actor, order, d: services.dispatch_order(
                 actor=actor, order=order, assignee=d["assignee"], note=d["note"]
             ),
-            _("Order %(number)s dispatched."),
+            gettext_lazy("Order %(number)s dispatched."),
         ),
         Action(
             "transfer",
-            _("Transfer"),
+            gettext_lazy("Transfer"),
             TransferForm,
             lambda actor, order, d: services.transfer_order(
                 actor=actor, order=order, assignee=d["assignee"], reason=d["reason"]
             ),
-            _("Order %(number)s transferred."),
+            gettext_lazy("Order %(number)s transferred."),
         ),
         Action(
             "return",
-            _("Return to dispatch"),
+            gettext_lazy("Return to dispatch"),
             ReasonForm,
             lambda actor, order, d: services.return_order(
                 actor=actor, order=order, reason=d["reason"]
             ),
-            _("Order %(number)s returned to dispatch."),
+            gettext_lazy("Order %(number)s returned to dispatch."),
         ),
         Action(
             "pause",
-            _("Pause"),
+            gettext_lazy("Pause"),
             ReasonForm,
             lambda actor, order, d: services.pause_order(
                 actor=actor, order=order, reason=d["reason"]
             ),
-            _("Order %(number)s paused."),
+            gettext_lazy("Order %(number)s paused."),
         ),
         Action(
             "resume",
-            _("Resume"),
+            gettext_lazy("Resume"),
             EmptyForm,
             lambda actor, order, d: services.resume_order(actor=actor, order=order),
-            _("Order %(number)s resumed."),
+            gettext_lazy("Order %(number)s resumed."),
         ),
         Action(
             "return_visit",
-            _("Return visit"),
+            gettext_lazy("Return visit"),
             ReturnVisitForm,
             lambda actor, order, d: services.return_visit(
                 actor=actor, order=order, satisfied=d["satisfied"], note=d["note"]
             ),
-            _("Return visit of order %(number)s recorded."),
+            gettext_lazy("Return visit of order %(number)s recorded."),
         ),
         Action(
             "reopen",
-            _("Reopen"),
+            gettext_lazy("Reopen"),
             ReasonForm,
             lambda actor, order, d: services.reopen_order(
                 actor=actor, order=order, reason=d["reason"]
             ),
-            _("Order %(number)s reopened."),
+            gettext_lazy("Order %(number)s reopened."),
         ),
         Action(
             "reject",
-            _("Reject or mark as duplicate"),
+            gettext_lazy("Reject or mark as duplicate"),
             RejectForm,
             lambda actor, order, d: services.reject_order(
                 actor=actor, order=order, reason=d["reason"], duplicate_of=d["duplicate_of"]
             ),
-            _("Order %(number)s rejected."),
+            gettext_lazy("Order %(number)s rejected."),
             danger=True,
         ),
         Action(
             "cancel",
-            _("Cancel"),
+            gettext_lazy("Cancel"),
             ReasonForm,
             lambda actor, order, d: services.cancel_order(
                 actor=actor, order=order, reason=d["reason"]
             ),
-            _("Order %(number)s cancelled."),
+            gettext_lazy("Order %(number)s cancelled."),
             danger=True,
         ),
     )
