@@ -141,7 +141,8 @@ def copy_orders(args, rng, company, community, houses, members, category, now):
             "policy": {"code": "urgent", "clock": "wall", "at_risk_percent": 80},
             "clocks": clocks,
         }
-        assignee = members[n % len(members)].pk if n % 5 == 0 else "\\N"
+        # Five open orders per technician (under the cap of 10); the rest await dispatch.
+        assignee = members[n % len(members)].pk if n < 5 * len(members) else "\\N"
         status = "dispatched" if assignee != "\\N" else "accepted"
         row = [
             company.pk, community.pk, houses[n % len(houses)].pk, f"B{n:010d}", "repair",
