@@ -422,6 +422,13 @@ class Material(models.Model):
         return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
 
 
+def _score(label) -> models.PositiveSmallIntegerField:
+    """An optional 1–5 rating of one of the seed's five service-quality dimensions."""
+    return models.PositiveSmallIntegerField(
+        label, null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+
+
 class Feedback(models.Model):
     """The resident's rating: overall 1–5 and the seed's five quality dimensions."""
 
@@ -433,36 +440,11 @@ class Feedback(models.Model):
     overall = models.PositiveSmallIntegerField(
         _("overall"), validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    professionalism = models.PositiveSmallIntegerField(
-        _("professionalism (专业性)"),
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(5)],
-    )
-    responsibility = models.PositiveSmallIntegerField(
-        _("responsibility (责任心)"),
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(5)],
-    )
-    appearance = models.PositiveSmallIntegerField(
-        _("appearance (仪表)"),
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(5)],
-    )
-    empathy = models.PositiveSmallIntegerField(
-        _("empathy (人情味)"),
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(5)],
-    )
-    tangibles = models.PositiveSmallIntegerField(
-        _("facilities (软硬件)"),
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(5)],
-    )
+    professionalism = _score(_("professionalism (专业性)"))
+    responsibility = _score(_("responsibility (责任心)"))
+    appearance = _score(_("appearance (仪表)"))
+    empathy = _score(_("empathy (人情味)"))
+    tangibles = _score(_("facilities (软硬件)"))
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     comment = models.TextField(_("comment"), max_length=1000, blank=True)
     staff_reply = models.TextField(_("staff reply"), max_length=1000, blank=True)
