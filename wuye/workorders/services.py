@@ -531,7 +531,14 @@ def complete_order(
 # --- feedback, return visits, closing ------------------------------------------------
 @transaction.atomic
 def rate_order(
-    *, actor, order: WorkOrder, overall: int, comment: str = "", reasons=(), **dimensions
+    *,
+    actor,
+    order: WorkOrder,
+    overall: int,
+    comment: str = "",
+    reasons=(),
+    photos=(),
+    **dimensions,
 ) -> WorkOrder:
     """The requester rates the completed order; the order closes unless the
     category's return-visit policy asks for a visit."""
@@ -553,6 +560,7 @@ def rate_order(
         **dimensions,
     )
     full_clean(feedback, exclude=["order"])
+    photos = _check_photos(actor, order, photos)
     order = _transition(
         order,
         "rate",
@@ -560,6 +568,7 @@ def rate_order(
         event=EventType.RATED,
         payload={"overall": overall, **dimensions},
         check=check,
+        photos=photos,
     )
     feedback.order = order
     feedback.save()
