@@ -173,6 +173,21 @@ PHOTO_MAX_SIDE = env.int("PHOTO_MAX_SIDE", default=2560)
 WORKORDER_MAX_OPEN_PER_ASSIGNEE = env.int("WORKORDER_MAX_OPEN_PER_ASSIGNEE", default=10)
 # A breached clock escalates to company-wide managers this long after its deadline.
 WORKORDER_ESCALATE_AFTER_MINUTES = env.int("WORKORDER_ESCALATE_AFTER_MINUTES", default=60)
+# A dispatched order nobody takes within this many minutes (by urgency) goes to the
+# next candidate (automatic modes, at most WORKORDER_MAX_REDISPATCH times) or back to
+# the dispatcher / the grab pool.
+WORKORDER_TAKE_TIMEOUT_MINUTES = {
+    "normal": env.int("WORKORDER_TAKE_TIMEOUT_NORMAL", default=30),
+    "urgent": env.int("WORKORDER_TAKE_TIMEOUT_URGENT", default=10),
+    "emergency": env.int("WORKORDER_TAKE_TIMEOUT_EMERGENCY", default=5),
+}
+WORKORDER_MAX_REDISPATCH = env.int("WORKORDER_MAX_REDISPATCH", default=3)
+# Completed orders nobody rated close this long after completion, marked as not rated
+# (excluded from satisfaction figures), unless they wait for a return visit.
+WORKORDER_AUTO_CLOSE_HOURS = env.int("WORKORDER_AUTO_CLOSE_HOURS", default=48)
+# A rating of 2 or less opens a service-recovery follow-up due within this many
+# business minutes of the order's calendar.
+WORKORDER_RECOVERY_MINUTES = env.int("WORKORDER_RECOVERY_MINUTES", default=240)
 
 # --- Security (production) ------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -20,6 +20,9 @@ PERMISSIONS: dict[str, str] = {
     "workorders.dispatch": _("Accept, dispatch, transfer and close service requests"),
     "workorders.work": _("Take, grab and complete service requests on site"),
     "workorders.configure": _("Configure request categories and SLA policies"),
+    "workorders.complaints": _(
+        "Handle complaints: accept, dispatch, record the root cause, return visits and closing"
+    ),
 }
 
 ALL = tuple(PERMISSIONS)
@@ -44,6 +47,20 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
             "staff.manage",
             *DESK,
             "workorders.configure",
+            "workorders.complaints",
+        ),
+    ),
+    "service_supervisor": (
+        "客服主管",
+        "Customer service supervisor",
+        False,
+        (
+            "estates.view",
+            "people.view",
+            "people.manage",
+            "staff.view",
+            *DESK,
+            "workorders.complaints",
         ),
     ),
     "dispatcher": (

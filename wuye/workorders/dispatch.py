@@ -36,15 +36,17 @@ def _field_role_ids(company_id: int) -> list[int]:
     ]
 
 
-def candidates(order: WorkOrder, *, at=None):
+def candidates(order: WorkOrder, *, at=None, exclude=()):
     """On-shift, on-duty staff of the order's community who do field work, have the
     category's trade and are under the cap, annotated with ``load`` and
-    ``last_assigned``."""
+    ``last_assigned``; never those in ``exclude`` (staff ids)."""
     members = on_shift(community_id=order.community_id, at=at or timezone.now()).filter(
         id__in=StaffMember.roles.through.objects.filter(
             role_id__in=_field_role_ids(order.company_id)
         ).values("staffmember_id")
     )
+    if exclude:
+        members = members.exclude(id__in=list(exclude))
     if order.category.trade_id:
         members = members.filter(
             id__in=StaffMember.trades.through.objects.filter(
@@ -69,22 +71,22 @@ def candidates(order: WorkOrder, *, at=None):
     ).filter(load__lt=max_open_orders())
 
 
-def pick(order: WorkOrder, *, at=None) -> StaffMember | None:
+def pick(order: WorkOrder, *, at=None, exclude=()) -> StaffMember | None:
     """Automatic: least loaded first; round-robin: longest since the last assignment."""
     longest_idle = F("last_assigned").asc(nulls_first=True)
     if order.dispatch_mode == DispatchMode.ROUND_ROBIN:
         ordering = [longest_idle, "id"]
     else:
         ordering = ["load", longest_idle, "id"]
-    return candidates(order, at=at).order_by(*ordering).first()
+    return candidates(order, at=at, exclude=exclude).order_by(*ordering).first()
 
 
 @transaction.atomic
-def auto_dispatch(*, order: WorkOrder) -> WorkOrder:
+def auto_dispatch(*, order: WorkOrder, exclude=()) -> WorkOrder:
     """Dispatch to the best candidate, or leave the order with the dispatcher, saying why."""
     from wuye.workorders.services import _record, dispatch_order
 
-    member = pick(order)
+    member = pick(order, exclude=exclude)
     if member is None:
         _record(
             order,

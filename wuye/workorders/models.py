@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from wuye.core.scoping import ScopedQuerySet
+from wuye.people.models import mobile_validator
 
 
 class RequestType(models.TextChoices):
@@ -136,6 +137,12 @@ class Status(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+class CloseReason(models.TextChoices):
+    RATED = "rated", _("Rated by the requester")
+    RETURN_VISIT = "return_visit", _("Return visit")
+    NOT_RATED = "not_rated", _("Closed automatically, not rated")
+
+
 class SlaState(models.TextChoices):
     ON_TRACK = "on_track", _("On track")
     AT_RISK = "at_risk", _("At risk")
@@ -220,7 +227,9 @@ class WorkOrder(models.Model):
     preferred_time = models.CharField(_("preferred visit time"), max_length=100, blank=True)
     may_enter = models.BooleanField(_("may enter when nobody is home"), default=False)
     contact_name = models.CharField(_("contact name"), max_length=50)
-    contact_mobile = models.CharField(_("contact mobile"), max_length=11)
+    contact_mobile = models.CharField(
+        _("contact mobile"), max_length=11, validators=[mobile_validator]
+    )
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -253,6 +262,9 @@ class WorkOrder(models.Model):
     arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    close_reason = models.CharField(
+        _("closed by"), max_length=16, choices=CloseReason, blank=True, editable=False
+    )
     resolution = models.TextField(_("resolution notes"), blank=True)
     labour_amount = models.DecimalField(
         _("labour (¥)"), max_digits=10, decimal_places=2, default=Decimal("0.00")
@@ -297,6 +309,18 @@ class WorkOrder(models.Model):
                 fields=["sla_next_check"],
                 name="wo_sla_next_check_idx",
                 condition=Q(sla_next_check__isnull=False),
+            ),
+            # The minute jobs of wuye.workorders.timeouts: dispatched orders nobody took,
+            # completed orders nobody rated.
+            models.Index(
+                fields=["dispatched_at"],
+                name="wo_waiting_take_idx",
+                condition=Q(status="dispatched"),
+            ),
+            models.Index(
+                fields=["completed_at"],
+                name="wo_waiting_rating_idx",
+                condition=Q(status="completed"),
             ),
         ]
         constraints = [
@@ -349,6 +373,10 @@ class EventType(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
     URGED = "urged", _("Urged")
     COMMENTED = "commented", _("Comment")
+    DISPATCH_EXPIRED = "dispatch_expired", _("Not taken in time")
+    CAUSE_RECORDED = "cause_recorded", _("Root cause recorded")
+    REPLIED = "replied", _("Reply to the rating")
+    RECOVERY_OPENED = "recovery_opened", _("Service recovery opened")
     SLA_AT_RISK = "sla_at_risk", _("SLA at risk")
     SLA_BREACHED = "sla_breached", _("SLA breached")
     SLA_ESCALATED = "sla_escalated", _("Escalated")
@@ -448,6 +476,15 @@ class Feedback(models.Model):
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     comment = models.TextField(_("comment"), max_length=1000, blank=True)
     staff_reply = models.TextField(_("staff reply"), max_length=1000, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("replied by"),
+    )
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
     created_at = models.DateTimeField(_("rated at"))
 
     class Meta:
@@ -456,3 +493,83 @@ class Feedback(models.Model):
 
     def __str__(self):
         return f"{self.order_id}: {self.overall}"
+
+
+class ComplaintParty(models.TextChoices):
+    STAFF = "staff", _("A staff member")
+    DEPARTMENT = "department", _("A department")
+    NEIGHBOUR = "neighbour", _("A neighbour")
+    VENDOR = "vendor", _("A vendor")
+    OTHER = "other", _("Other / not stated")
+
+
+class RootCause(models.TextChoices):
+    """Root-cause categories of complaints, for 投诉分类统计与原因分析."""
+
+    ATTITUDE = "attitude", _("Service attitude")
+    QUALITY = "quality", _("Quality of work")
+    DELAY = "delay", _("Slow response or handling")
+    FACILITIES = "facilities", _("Facilities and equipment")
+    FEES = "fees", _("Fees and charges")
+    ENVIRONMENT = "environment", _("Cleaning and greenery")
+    SECURITY = "security", _("Security and order")
+    NEIGHBOUR = "neighbour", _("Dispute between neighbours")
+    MANAGEMENT = "management", _("Rules and management")
+    UNFOUNDED = "unfounded", _("Not substantiated")
+    OTHER = "other", _("Other")
+
+
+class Complaint(models.Model):
+    """The complaint-only facts of a 投诉 order; handled by 客服主管
+    (``workorders.complaints``)."""
+
+    order = models.OneToOneField(
+        WorkOrder,
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="complaint",
+        verbose_name=_("work order"),
+    )
+    party_kind = models.CharField(
+        _("complained about"), max_length=12, choices=ComplaintParty, default=ComplaintParty.OTHER
+    )
+    party_staff = models.ForeignKey(
+        "staff.StaffMember",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints_against",
+        verbose_name=_("staff member complained about"),
+    )
+    party_name = models.CharField(
+        _("party"),
+        max_length=100,
+        blank=True,
+        help_text=_("The department, neighbour (house) or vendor complained about."),
+    )
+    demand = models.TextField(_("demand (诉求)"), max_length=1000, blank=True)
+    is_dispute = models.BooleanField(_("dispute (纠纷)"), default=False)
+    root_cause = models.CharField(
+        _("root cause"), max_length=16, choices=RootCause, blank=True, db_index=True
+    )
+    root_cause_note = models.CharField(_("root-cause notes"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(party_kind="staff") | Q(party_staff__isnull=False),
+                name="complaint_staff_named",
+                violation_error_message=_("Choose the staff member complained about."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.order_id}"
+
+    @property
+    def party(self) -> str:
+        if self.party_staff_id:
+            return self.party_staff.name
+        return self.party_name

@@ -16,6 +16,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from wuye.core.models import Photo
 from wuye.staff.models import Role, StaffMember
 from wuye.workorders import services
 from wuye.workorders.models import (
@@ -126,22 +127,41 @@ def sees_all_events(actor, order: WorkOrder) -> bool:
 
 
 def events_for(actor, order: WorkOrder):
-    events = WorkOrderEvent.objects.filter(order=order).select_related("actor")
+    """The timeline the actor may see, with the actors and photos joined in (three
+    queries however long it is)."""
+    events = (
+        WorkOrderEvent.objects.filter(order=order)
+        .select_related("actor")
+        .prefetch_related(Prefetch("photos", queryset=Photo.objects.order_by("id")))
+    )
     if not sees_all_events(actor, order):
         events = events.filter(is_public=True)
     return events
 
 
+def photo_visible(actor, photo_id: int) -> bool:
+    """A work-order photo is seen by whoever sees the step it is attached to: the
+    order must be visible to the actor, and a staff-only step only to staff of the
+    order's company (``wuye.core.photos.ATTACHMENT_CHECKS``)."""
+    if not actor.is_authenticated:
+        return False
+    events = WorkOrderEvent.objects.filter(
+        photos=photo_id, order__in=WorkOrder.objects.visible_to(actor)
+    )
+    if actor.staff:
+        events = events.filter(Q(is_public=True) | Q(order__company_id=actor.staff.company_id))
+    else:
+        events = events.filter(is_public=True)
+    return events.exists()
+
+
 def actions_for(actor, order: WorkOrder) -> list[str]:
     """The actions this actor may take on the order now: the transition table
     (``services.allowed_actions``) narrowed by who may do each, plus ``urge``.
-    ``close`` is the system's (after rating) and never offered."""
+    ``close`` and ``expire`` are the system's and never offered."""
     staff = actor.staff
-    dispatcher = (
-        bool(staff)
-        and actor.has_perm("workorders.dispatch")
-        and order.community_id in actor.community_ids
-    )
+    dispatcher = services.is_desk(actor, order)
+    supervisor = services.is_desk(actor, order, "resolve")  # the complaint's outcome
     assignee = bool(staff) and order.assignee_id == staff.pk
     requester = services._is_requester(actor, order)
     may = {
@@ -159,11 +179,13 @@ def actions_for(actor, order: WorkOrder) -> list[str]:
         "pause": assignee,
         "resume": assignee or dispatcher,
         "complete": assignee,
+        "resolve": supervisor and order.request_type != RequestType.REPAIR,
+        "expire": False,
         "rate": requester,
-        "return_visit": dispatcher,
+        "return_visit": supervisor,
         "close": False,
-        "cancel": requester or dispatcher,
-        "reject": dispatcher,
+        "cancel": requester or supervisor,
+        "reject": supervisor,
         "reopen": dispatcher or (requester and _recent_enough(order)),
     }
     actions = [name for name in services.allowed_actions(order) if may[name]]
@@ -225,14 +247,17 @@ def assignable_staff(*, company_id: int, community_ids, trade_id: int | None = N
 
 def awaiting_return_visit(queryset):
     """Orders waiting for a return visit (回访): rated orders that did not close
-    (their category asks for a visit after that rating), and completed orders whose
+    (their category asks for a visit after that rating, a low rating opened service
+    recovery, a complaint lacks its root cause), unrated complaints, and completed orders whose
     category always asks for one, or that came by phone or the front desk (nobody
     rates those in the app) unless the category says never."""
     desk = Q(channel__in=[Channel.PHONE, Channel.WALK_IN]) & ~Q(
         category__return_visit=ReturnVisitPolicy.NEVER
     )
     completed = Q(status=Status.COMPLETED) & (
-        Q(category__return_visit=ReturnVisitPolicy.ALWAYS) | desk
+        Q(category__return_visit=ReturnVisitPolicy.ALWAYS)
+        | desk
+        | Q(request_type=RequestType.COMPLAINT)  # closes only on confirmation or a visit
     )
     return queryset.filter(Q(status=Status.RATED) | completed)
 

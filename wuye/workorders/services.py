@@ -10,6 +10,7 @@ transaction, so a lost race or a forbidden move changes nothing.
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -22,12 +23,16 @@ from wuye.workorders import sla
 from wuye.workorders.models import (
     Category,
     Channel,
+    CloseReason,
+    Complaint,
+    ComplaintParty,
     DispatchMode,
     EventType,
     Feedback,
     Material,
     RequestType,
     ReturnVisitPolicy,
+    RootCause,
     Status,
     WorkOrder,
     WorkOrderEvent,
@@ -47,6 +52,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "pause": (frozenset({S.TAKEN, S.IN_PROGRESS}), S.PAUSED),
     "resume": (frozenset({S.PAUSED}), None),
     "complete": (frozenset({S.IN_PROGRESS}), S.COMPLETED),
+    "resolve": (frozenset({S.ACCEPTED, S.DISPATCHED, S.TAKEN, S.IN_PROGRESS}), S.COMPLETED),
+    "expire": (frozenset({S.DISPATCHED}), S.ACCEPTED),
     "rate": (frozenset({S.COMPLETED}), S.RATED),
     "return_visit": (frozenset({S.COMPLETED, S.RATED}), S.CLOSED),
     "close": (frozenset({S.COMPLETED, S.RATED}), S.CLOSED),
@@ -159,6 +166,8 @@ ACTION_LABELS = {
     "pause": gettext_lazy("paused"),
     "resume": gettext_lazy("resumed"),
     "complete": gettext_lazy("completed"),
+    "resolve": gettext_lazy("resolved at the desk"),
+    "expire": gettext_lazy("taken back for not being taken in time"),
     "rate": gettext_lazy("rated"),
     "return_visit": gettext_lazy("given a return visit"),
     "close": gettext_lazy("closed"),
@@ -173,8 +182,23 @@ def _in_scope(actor, order) -> bool:
     return bool(actor.staff) and order.community_id in actor.community_ids
 
 
-def _require_dispatcher(actor, order) -> None:
-    require(actor, "workorders.dispatch")
+# The outcome of a complaint belongs to 客服主管 (``workorders.complaints``): the desk
+# still accepts and dispatches it, but only they settle, visit, reject or cancel it.
+COMPLAINT_OUTCOME = frozenset({"resolve", "return_visit", "reject", "cancel", "cause", "reply"})
+
+
+def desk_permission(order, action: str = "") -> str:
+    if order.request_type == RequestType.COMPLAINT and action in COMPLAINT_OUTCOME:
+        return "workorders.complaints"
+    return "workorders.dispatch"
+
+
+def is_desk(actor, order, action: str = "") -> bool:
+    return _in_scope(actor, order) and actor.has_perm(desk_permission(order, action))
+
+
+def _require_dispatcher(actor, order, action: str = "") -> None:
+    require(actor, desk_permission(order, action))
     if not _in_scope(actor, order):
         raise PermissionDenied
 
@@ -218,9 +242,12 @@ def submit_order(
     may_enter: bool = False,
     reporter=None,
     photos=(),
+    complaint: dict | None = None,
 ) -> WorkOrder:
     """Record a request. Residents report for their own houses or their community's
-    common areas; staff (客服) take phone and walk-in requests for their communities."""
+    common areas; staff (客服) take phone and walk-in requests for their communities.
+    Complaints carry ``complaint`` = party_kind, party_staff, party_name, demand,
+    is_dispute (see ``Complaint``)."""
     if house is None and common_area is None:
         raise ValidationError({"house": _("Choose a house or a common area.")})
     if house is not None and common_area is not None:
@@ -273,8 +300,12 @@ def submit_order(
         submitted_at=now,
     )
     full_clean(order, exclude=["number"])
+    details = _complaint_details(order, complaint)
     sla.start_clocks(order, now=now)
     order.save()
+    if details is not None:
+        details.order = order
+        details.save()
     order.number = f"{now.astimezone(timezone.get_current_timezone()):%Y%m%d}{order.pk:06d}"
     WorkOrder.objects.filter(pk=order.pk).update(number=order.number)
     _record(
@@ -288,6 +319,37 @@ def submit_order(
         # The desk that takes the call has accepted it (受理).
         order = accept_order(actor=actor, order=order)
     return order
+
+
+COMPLAINT_FIELDS = ("party_kind", "party_staff", "party_name", "demand", "is_dispute")
+
+
+def _complaint_details(order: WorkOrder, data: dict | None) -> Complaint | None:
+    """The validated complaint row for a complaint order (not saved); None otherwise."""
+    data = dict(data or {})
+    if order.request_type != RequestType.COMPLAINT:
+        if any(data.get(field) for field in COMPLAINT_FIELDS):
+            raise ValidationError({"category": _("Only complaints name a party and a demand.")})
+        return None
+    unknown = set(data) - set(COMPLAINT_FIELDS)
+    if unknown:
+        raise ValidationError({field: _("Unknown complaint field.") for field in sorted(unknown)})
+    staff = data.get("party_staff")
+    if staff is not None and staff.company_id != order.company_id:
+        raise ValidationError({"party_staff": _("Choose a staff member of this company.")})
+    details = Complaint(
+        order=order,
+        party_kind=data.get("party_kind")
+        or (ComplaintParty.STAFF if staff else ComplaintParty.OTHER),
+        party_staff=staff,
+        party_name=(data.get("party_name") or "").strip(),
+        demand=(data.get("demand") or "").strip(),
+        is_dispute=bool(data.get("is_dispute")),
+    )
+    if details.party_kind != ComplaintParty.STAFF:
+        details.party_staff = None
+    full_clean(details, exclude=["order"])
+    return details
 
 
 @transaction.atomic
@@ -528,6 +590,75 @@ def complete_order(
     return order
 
 
+@transaction.atomic
+def resolve_order(
+    *, actor, order: WorkOrder, resolution: str, root_cause: str = "", root_cause_note: str = ""
+) -> WorkOrder:
+    """办结 at the desk: an inquiry answered, a suggestion or praise passed on, a
+    complaint settled by 客服主管 (with its root cause), without field work."""
+    if order.request_type == RequestType.REPAIR:
+        raise ValidationError(_("Repairs are completed by the staff who did the work."))
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise ValidationError({"resolution": _("Describe how it was resolved.")})
+    if order.request_type == RequestType.COMPLAINT and not root_cause:
+        raise ValidationError({"root_cause": _("Choose the root cause of the complaint.")})
+    _require_dispatcher(actor, order, "resolve")
+    order = _transition(
+        order,
+        "resolve",
+        actor=actor,
+        event=EventType.COMPLETED,
+        note=resolution,
+        payload={"at_desk": True},
+        changes={"completed_at": timezone.now(), "resolution": resolution},
+    )
+    if order.request_type == RequestType.COMPLAINT:
+        record_root_cause(actor=actor, order=order, root_cause=root_cause, note=root_cause_note)
+    return order
+
+
+@transaction.atomic
+def record_root_cause(*, actor, order: WorkOrder, root_cause: str, note: str = "") -> Complaint:
+    """The complaint's root cause (for 投诉分类统计与原因分析); required before closing,
+    may be corrected until then."""
+    _require_dispatcher(actor, order, "cause")
+    if order.request_type != RequestType.COMPLAINT:
+        raise ValidationError({"root_cause": _("Only complaints have a root cause.")})
+    if root_cause not in RootCause.values:
+        raise ValidationError({"root_cause": _("Choose one of the listed root causes.")})
+    locked = WorkOrder.objects.select_for_update().get(pk=order.pk)
+    if locked.status == S.CLOSED:
+        raise InvalidTransition(
+            _("The complaint is closed; its root cause can no longer change."),
+            code="invalid_transition",
+        )
+    details, _created = Complaint.objects.get_or_create(order=locked)
+    details.root_cause = root_cause
+    details.root_cause_note = (note or "").strip()[:500]
+    details.save(update_fields=["root_cause", "root_cause_note"])
+    _record(
+        locked,
+        EventType.CAUSE_RECORDED,
+        actor=actor,
+        note=details.root_cause_note,
+        payload={"root_cause": root_cause},
+        public=False,
+    )
+    return details
+
+
+def _require_root_cause(order: WorkOrder) -> None:
+    if order.request_type == RequestType.COMPLAINT and not _has_root_cause(order):
+        raise ValidationError(
+            {"root_cause": _("Record the root cause of the complaint before closing it.")}
+        )
+
+
+def _has_root_cause(order: WorkOrder) -> bool:
+    return Complaint.objects.filter(order_id=order.pk).exclude(root_cause="").exists()
+
+
 # --- feedback, return visits, closing ------------------------------------------------
 @transaction.atomic
 def rate_order(
@@ -572,26 +703,62 @@ def rate_order(
     )
     feedback.order = order
     feedback.save()
+    if overall <= RECOVERY_RATING:
+        return _open_recovery(order, now=now)
     policy = order.category.return_visit
     needs_visit = policy == ReturnVisitPolicy.ALWAYS or (
         policy == ReturnVisitPolicy.UNLESS_RATED_WELL and overall < 4
     )
+    if order.request_type == RequestType.COMPLAINT:
+        # The complainant's good rating is the confirmation that closes it, once the
+        # root cause is on record; otherwise 客服主管 closes it by a return visit.
+        needs_visit = needs_visit or not _has_root_cause(order)
     if not needs_visit:
         order = _transition(
             order,
             "close",
             actor=None,
             event=EventType.CLOSED,
-            changes={"closed_at": now},
-            payload={"reason": "rated"},
+            changes={"closed_at": now, "close_reason": CloseReason.RATED},
+            payload={"reason": CloseReason.RATED},
         )
     return order
 
 
+RECOVERY_RATING = 2
+
+
+def _open_recovery(order: WorkOrder, *, now) -> WorkOrder:
+    """A rating of 2 or less: the order waits for a return visit (服务补救) on a short
+    clock, whatever the category's return-visit policy."""
+    order = WorkOrder.objects.select_for_update().get(pk=order.pk)
+    sla.start_recovery(order, now=now)
+    order.save(update_fields=["sla", "sla_state", "sla_next_check"])
+    _record(
+        order,
+        EventType.RECOVERY_OPENED,
+        actor=None,
+        payload={"due": order.sla.get("clocks", {}).get(sla.RECOVERY, {}).get("due")},
+        public=False,
+    )
+    return order
+
+
 @transaction.atomic
-def return_visit(*, actor, order: WorkOrder, satisfied: bool, note: str = "") -> WorkOrder:
-    """回访: satisfied closes the order; unsatisfied reopens it with raised priority."""
-    _require_dispatcher(actor, order)
+def return_visit(
+    *,
+    actor,
+    order: WorkOrder,
+    satisfied: bool,
+    note: str = "",
+    root_cause: str = "",
+    root_cause_note: str = "",
+) -> WorkOrder:
+    """回访: satisfied closes the order; unsatisfied reopens it with raised priority.
+    A complaint's root cause may be recorded in the same step."""
+    _require_dispatcher(actor, order, "return_visit")
+    if root_cause:
+        record_root_cause(actor=actor, order=order, root_cause=root_cause, note=root_cause_note)
     if not satisfied:
         _record(
             order,
@@ -611,7 +778,8 @@ def return_visit(*, actor, order: WorkOrder, satisfied: bool, note: str = "") ->
         event=EventType.RETURN_VISITED,
         note=note,
         payload={"satisfied": True},
-        changes={"closed_at": timezone.now()},
+        changes={"closed_at": timezone.now(), "close_reason": CloseReason.RETURN_VISIT},
+        check=_require_root_cause,
     )
 
 
@@ -644,6 +812,7 @@ def reopen_order(*, actor, order: WorkOrder, reason: str) -> WorkOrder:
             "arrived_at": None,
             "completed_at": None,
             "closed_at": None,
+            "close_reason": "",
         },
         check=check,
     )
@@ -655,7 +824,7 @@ def cancel_order(*, actor, order: WorkOrder, reason: str = "") -> WorkOrder:
 
     def check(locked):
         if not _is_requester(actor, locked):
-            _require_dispatcher(actor, locked)
+            _require_dispatcher(actor, locked, "cancel")
             _required_reason(reason)
 
     return _transition(
@@ -674,7 +843,7 @@ def reject_order(
     *, actor, order: WorkOrder, reason: str, duplicate_of: WorkOrder | None = None
 ) -> WorkOrder:
     """驳回 or mark as a duplicate of / merged into another open order."""
-    _require_dispatcher(actor, order)
+    _require_dispatcher(actor, order, "reject")
     reason = _required_reason(reason)
     if duplicate_of is not None and (
         duplicate_of.pk == order.pk or duplicate_of.company_id != order.company_id
@@ -709,6 +878,106 @@ def urge_order(*, actor, order: WorkOrder, note: str = "") -> WorkOrder:
     _record(locked, EventType.URGED, actor=actor, note=(note or "").strip()[:200])
     locked.refresh_from_db()
     return locked
+
+
+@transaction.atomic
+def reply_to_feedback(*, actor, order: WorkOrder, reply: str) -> Feedback:
+    """The desk answers the resident's rating; the reply shows on their timeline."""
+    _require_dispatcher(actor, order, "reply")
+    reply = (reply or "").strip()
+    if not reply:
+        raise ValidationError({"reply": _("Write a reply.")})
+    if len(reply) > 1000:
+        raise ValidationError({"reply": _("Keep the reply under 1000 characters.")})
+    feedback = Feedback.objects.select_for_update().filter(order_id=order.pk).first()
+    if feedback is None:
+        raise InvalidTransition(_("This order has not been rated."), code="invalid_transition")
+    feedback.staff_reply = reply
+    feedback.replied_by = actor.user
+    feedback.replied_at = timezone.now()
+    feedback.save(update_fields=["staff_reply", "replied_by", "replied_at"])
+    _record(order, EventType.REPLIED, actor=actor, note=reply)
+    return feedback
+
+
+# --- timeouts (run by wuye.workorders.timeouts every minute) --------------------------
+def take_timeout(urgency: str) -> datetime.timedelta:
+    minutes = settings.WORKORDER_TAKE_TIMEOUT_MINUTES
+    return datetime.timedelta(minutes=minutes.get(urgency, minutes["normal"]))
+
+
+@transaction.atomic
+def expire_dispatch(*, order: WorkOrder, now=None) -> WorkOrder:
+    """Nobody took the dispatched order in time: take it back. Automatic modes try the
+    next candidate (never one who let it expire) up to ``WORKORDER_MAX_REDISPATCH``
+    times; otherwise it goes back to the dispatcher, or to the pool for grab orders."""
+    now = now or timezone.now()
+
+    def check(locked):
+        if locked.dispatched_at is None or now - locked.dispatched_at < take_timeout(
+            locked.urgency
+        ):
+            raise InvalidTransition(_("This order is not overdue."), code="invalid_transition")
+
+    missed_by = order.assignee_id
+    order = _transition(
+        order,
+        "expire",
+        actor=None,
+        event=EventType.DISPATCH_EXPIRED,
+        payload={"assignee": missed_by},
+        public=False,
+        changes={"assignee": None, "dispatched_at": None, "taken_at": None},
+        check=check,
+    )
+    if order.dispatch_mode not in (DispatchMode.AUTO, DispatchMode.ROUND_ROBIN):
+        return order
+    missed = [
+        payload["assignee"]
+        for payload in order.events.filter(type=EventType.DISPATCH_EXPIRED).values_list(
+            "payload", flat=True
+        )
+    ]
+    if len(missed) > settings.WORKORDER_MAX_REDISPATCH:
+        _record(
+            order,
+            EventType.COMMENTED,
+            actor=None,
+            public=False,
+            note=_("Not taken after %(n)d automatic dispatches: left for the dispatcher.")
+            % {"n": len(missed)},
+        )
+        return order
+    from wuye.workorders.dispatch import auto_dispatch
+
+    return auto_dispatch(order=order, exclude=missed)
+
+
+@transaction.atomic
+def close_unrated(*, order: WorkOrder, now=None) -> WorkOrder:
+    """Close a completed order nobody rated in ``WORKORDER_AUTO_CLOSE_HOURS``, marked
+    as not rated so satisfaction figures leave it out."""
+    now = now or timezone.now()
+
+    def check(locked):
+        wait = datetime.timedelta(hours=settings.WORKORDER_AUTO_CLOSE_HOURS)
+        if locked.completed_at is None or now - locked.completed_at < wait:
+            raise InvalidTransition(_("This order is not overdue."), code="invalid_transition")
+        if locked.request_type == RequestType.COMPLAINT:
+            raise InvalidTransition(
+                _("Complaints close only with the complainant's confirmation or a return visit."),
+                code="invalid_transition",
+            )
+
+    return _transition(
+        order,
+        "close",
+        actor=None,
+        event=EventType.CLOSED,
+        payload={"reason": CloseReason.NOT_RATED},
+        changes={"closed_at": now, "close_reason": CloseReason.NOT_RATED},
+        check=check,
+    )
 
 
 def seed_categories(*, company) -> None:

@@ -20,7 +20,14 @@ from wuye.sla.selectors import schedule_for
 from wuye.workorders.models import EventType, RequestType, SlaState, Urgency
 
 CLOCKS = ("response", "arrival", "resolution")
-STOPPED_BY = {"accept": "response", "arrive": "arrival", "complete": "resolution"}
+STOPPED_BY = {
+    "accept": "response",
+    "arrive": "arrival",
+    "complete": "resolution",
+    "resolve": "resolution",
+}
+# A fourth clock, started by a low rating: the service-recovery follow-up.
+RECOVERY = "recovery"
 STATE_RANK = {SlaState.ON_TRACK: 0, SlaState.AT_RISK: 1, SlaState.BREACHED: 2}
 
 
@@ -87,7 +94,7 @@ def on_transition(order, action: str, *, now: datetime.datetime) -> None:
     clocks = order.sla["clocks"]
     if action in STOPPED_BY and STOPPED_BY[action] in clocks:
         _stop(clocks[STOPPED_BY[action]], now)
-        if action == "complete":  # completing also ends an on-site clock never marked
+        if action in ("complete", "resolve"):  # also ends an on-site clock never marked
             for other in clocks.values():
                 _stop(other, now)
     elif action == "pause":
@@ -95,11 +102,25 @@ def on_transition(order, action: str, *, now: datetime.datetime) -> None:
     elif action == "resume":
         _resume(order, now)
     elif action == "reopen":
+        if RECOVERY in clocks:
+            _stop(clocks[RECOVERY], now)
         start_clocks(order, now=now, only=("arrival", "resolution"))
         return
     elif action in ("cancel", "reject", "close", "return_visit"):
         for running in clocks.values():
             _stop(running, now, count_late=action in ("close", "return_visit"))
+    _refresh(order, now)
+
+
+def start_recovery(order, *, now: datetime.datetime) -> None:
+    """Start the service-recovery clock (``WORKORDER_RECOVERY_MINUTES`` on the order's
+    calendar); the sweep warns, breaches and escalates it like the other clocks."""
+    if not order.sla:
+        return
+    schedule = _schedule(order)
+    order.sla["clocks"][RECOVERY] = _clock(
+        schedule, now, settings.WORKORDER_RECOVERY_MINUTES, order.sla["policy"]["at_risk_percent"]
+    )
     _refresh(order, now)
 
 
@@ -192,4 +213,5 @@ CLOCK_LABELS = {
     "response": _("response"),
     "arrival": _("on-site arrival"),
     "resolution": _("resolution"),
+    RECOVERY: _("service recovery"),
 }
