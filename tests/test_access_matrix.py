@@ -134,6 +134,7 @@ class Case:
     allowed: Allowed
     data: Callable | None = None  # (cast, actor name) -> payload; makes this a write
     target: Callable | None = None  # lists: (cast) -> marker the allowed response contains
+    multipart: bool = False  # API writes: send ``data`` as multipart/form-data (uploads)
 
 
 def page(name, allowed, *, args=None, data=None, target=None, method=None):
@@ -573,6 +574,9 @@ PAGES: dict[str, Case] = {
     "notifications:read_all": page(
         "notifications:read_all", anyone_signed_in, data=lambda c, n: _unread_notification(c, n)
     ),
+    # photos: the uploader (resident A) and whoever sees the order they are attached to
+    "photos:file": page("photos:file", ORDER_VIEW_X, args=lambda c: [_order_photo(c).id]),
+    "photos:thumbnail": page("photos:thumbnail", ORDER_VIEW_X, args=lambda c: [_order_photo(c).id]),
 }
 
 # Pages anyone may open, signed in or not, and the sign-out action.
@@ -764,6 +768,38 @@ def _unread_notification(cast, name) -> dict:
     return {}
 
 
+def _jpeg_upload(name="photo.jpg"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (480, 400), (200, 120, 40)).save(buffer, "JPEG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+def _order_photo(cast):
+    """Resident A's photo, attached to their request for their house in community X."""
+    from wuye.accounts.actor import Actor
+    from wuye.core.images import save_photo
+    from wuye.workorders import services as wo
+    from wuye.workorders.models import WorkOrderEvent
+
+    event = WorkOrderEvent.objects.filter(order__description="照片矩阵", type="submitted").first()
+    if event is not None:
+        return event.photos.get()
+    me = Actor(cast.users["resident_a"])
+    photo = save_photo(actor=me, uploaded=_jpeg_upload(), company=cast.company)
+    wo.submit_order(
+        actor=me,
+        category=_category(cast, "windows_glass"),
+        house=cast.house_a,
+        channel="resident_h5",
+        description="照片矩阵",
+        photos=[photo],
+    )
+    return photo
+
+
 def _dispatcher_token(cast):
     from wuye.accounts.actor import Actor
     from wuye.accounts.models import ApiToken
@@ -775,8 +811,8 @@ def _dispatcher_token(cast):
 
 
 # --- API operations -----------------------------------------------------------------
-def op(method, path, allowed, *, data=None, target=None):
-    return Case(method, path, allowed, data, target)
+def op(method, path, allowed, *, data=None, target=None, multipart=False):
+    return Case(method, path, allowed, data, target, multipart)
 
 
 def _api(path):
@@ -1111,6 +1147,14 @@ API: dict[str, Case] = {
         anyone_signed_in,
         data=_unread_notification,
     ),
+    # photos: anyone with a company (staff, residents) uploads for it; "nobody" has none
+    "wuye_core_api_photos_upload_photo": op(
+        "POST",
+        _api(lambda c: "/photos"),
+        lambda name: name not in (None, "nobody"),
+        data=lambda c, n: {"file": _jpeg_upload()},
+        multipart=True,
+    ),
     # work orders (the target is resident A's order in community X)
     "wuye_workorders_api_list_request_categories": op(
         "GET",
@@ -1269,6 +1313,8 @@ def _request(client, case, url, payload, headers, *, api_call):
     if api_call:
         if case.method == "GET":
             return client.get(url, **headers)
+        if case.multipart:
+            return client.post(url, data=payload, **headers)
         return getattr(client, method)(
             url, data=json.dumps(payload), content_type="application/json", **headers
         )

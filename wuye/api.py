@@ -11,6 +11,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from wuye.accounts.api import auth_router, tokens_router
 from wuye.accounts.services import user_for_token
+from wuye.core.api_photos import router as photos_router
 from wuye.estates.api import router as estates_router
 from wuye.notifications.api import router as notifications_router
 from wuye.people.api import router as people_router
@@ -89,6 +90,7 @@ for _router in (
     staff_router,
     tokens_router,
     notifications_router,
+    photos_router,
     workorders_router,
 ):
     api.add_router("/v1/", _router)

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
@@ -22,12 +21,10 @@ urlpatterns = [
     path("console/orders/", include("wuye.workorders.urls_console")),
     path("h5/orders/", include("wuye.workorders.urls_resident")),
     path("m/orders/", include("wuye.workorders.urls_field")),
+    # Photos are served one by one to those who may see them (wuye.core.photos), never
+    # as public media: MEDIA_ROOT also holds uploaded import workbooks.
+    path("photos/", include("wuye.core.urls_photos")),
     # Home redirect, console home, resident H5 (/h5/) and field-staff mobile pages (/m/).
     path("", home, name="home"),
     path("", include("wuye.web.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -16,7 +16,8 @@ Every photo a resident or staff member uploads goes through ``clean_image``:
 4. the file is named by the SHA-256 of the output, so the same upload always gets
    the same name and names cannot be guessed.
 
-``save_photo`` stores the result as a ``Photo`` row; domain models (work orders,
+``save_photo`` stores the result as a ``Photo`` row (``store_photo`` stores an image
+``clean_image`` already checked); domain models (work orders,
 inspections, activities) link photos with their own foreign keys.
 """
 
@@ -193,9 +194,19 @@ def save_photo(*, actor, uploaded, company, field: str = "photo") -> Photo:
     Any signed-in resident or staff member of the company may upload; what a photo
     is attached to decides who else sees it.
     """
+    _require_member(actor, company)
+    return store_photo(actor=actor, clean=clean_image(uploaded, field=field), company=company)
+
+
+def _require_member(actor, company) -> None:
     if not actor.is_authenticated or company.id not in actor.company_ids:
         raise PermissionDenied
-    clean = clean_image(uploaded, field=field)
+
+
+def store_photo(*, actor, clean: CleanImage, company) -> Photo:
+    """Store a photo already checked by ``clean_image`` (forms clean every file first,
+    then store them together with what they belong to)."""
+    _require_member(actor, company)
     photo = Photo(
         company=company,
         uploaded_by=actor.user,
@@ -203,6 +214,7 @@ def save_photo(*, actor, uploaded, company, field: str = "photo") -> Photo:
         height=clean.height,
         sha256=clean.sha256,
     )
+    clean.content.seek(0)
     photo.file.save(clean.content.name, clean.content, save=False)
     try:
         with transaction.atomic():

@@ -6,6 +6,8 @@ function in ``wuye.workorders.services``. A move the order's status does not all
 a 409 and changes nothing.
 """
 
+from contextlib import contextmanager
+
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -20,8 +22,10 @@ from wuye.core.apitools import (
     IdCursorPagination,
     actor,
     visible_ref,
+    visible_refs,
 )
 from wuye.core.idempotency import idempotent
+from wuye.core.models import Photo
 from wuye.core.scoping import get_visible_or_404
 from wuye.estates.models import CommonArea, House
 from wuye.workorders import selectors, services
@@ -52,6 +56,24 @@ ACTION_ERRORS = {**WRITE_ERRORS, 409: ErrorOut}
 
 def _no_such(field: str) -> ValidationError:
     return ValidationError({field: _("No such item, or it is outside your scope.")})
+
+
+def _photos(who, ids) -> list[Photo]:
+    """The caller's own uploads named in ``photo_ids``, in the order given; an unknown
+    id or someone else's photo is a 400 on ``photo_ids``."""
+    found = {photo.pk: photo for photo in visible_refs(Photo.objects, who, ids, "photo_ids")}
+    return [found[pk] for pk in dict.fromkeys(ids)]
+
+
+@contextmanager
+def _photo_ids_errors():
+    """The services report photo problems on ``photos``; the API field is ``photo_ids``."""
+    try:
+        yield
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and "photos" in exc.error_dict:
+            exc.error_dict["photo_ids"] = exc.error_dict.pop("photos")
+        raise
 
 
 # --- categories -----------------------------------------------------------------------
@@ -121,19 +143,22 @@ def submit_work_order(request, payload: WorkOrderIn):
         raise _no_such("category_id")
     house = visible_ref(House.objects, who, payload.house_id, "house_id")
     area = visible_ref(CommonArea.objects, who, payload.common_area_id, "common_area_id")
-    order = services.submit_order(
-        actor=who,
-        category=category,
-        house=house,
-        common_area=area,
-        description=payload.description,
-        channel=payload.channel,
-        urgency=payload.urgency,
-        contact_name=payload.contact_name,
-        contact_mobile=payload.contact_mobile,
-        preferred_time=payload.preferred_time,
-        may_enter=payload.may_enter,
-    )
+    photos = _photos(who, payload.photo_ids)
+    with _photo_ids_errors():
+        order = services.submit_order(
+            actor=who,
+            category=category,
+            house=house,
+            common_area=area,
+            description=payload.description,
+            channel=payload.channel,
+            urgency=payload.urgency,
+            contact_name=payload.contact_name,
+            contact_mobile=payload.contact_mobile,
+            preferred_time=payload.preferred_time,
+            may_enter=payload.may_enter,
+            photos=photos,
+        )
     return Status(201, selectors.order_detail(order.pk))
 
 
@@ -238,16 +263,19 @@ def resume_work_order(request, order_id: Id):
     return selectors.order_detail(order.pk)
 
 
-@_action("complete", "Complete (完工) with notes, materials and labour")
+@_action("complete", "Complete (完工) with notes, photos, materials and labour")
 def complete_work_order(request, order_id: Id, payload: CompleteIn):
     who, order = _order(request, order_id)
-    services.complete_order(
-        actor=who,
-        order=order,
-        resolution=payload.resolution,
-        materials=[row.model_dump() for row in payload.materials],
-        labour_amount=payload.labour_amount,
-    )
+    photos = _photos(who, payload.photo_ids)
+    with _photo_ids_errors():
+        services.complete_order(
+            actor=who,
+            order=order,
+            resolution=payload.resolution,
+            materials=[row.model_dump() for row in payload.materials],
+            labour_amount=payload.labour_amount,
+            photos=photos,
+        )
     return selectors.order_detail(order.pk)
 
 
@@ -255,14 +283,17 @@ def complete_work_order(request, order_id: Id, payload: CompleteIn):
 def rate_work_order(request, order_id: Id, payload: RateIn):
     who, order = _order(request, order_id)
     dimensions = payload.model_dump(include=set(Feedback.DIMENSIONS), exclude_none=True)
-    services.rate_order(
-        actor=who,
-        order=order,
-        overall=payload.overall,
-        comment=payload.comment,
-        reasons=payload.reasons,
-        **dimensions,
-    )
+    photos = _photos(who, payload.photo_ids)
+    with _photo_ids_errors():
+        services.rate_order(
+            actor=who,
+            order=order,
+            overall=payload.overall,
+            comment=payload.comment,
+            reasons=payload.reasons,
+            photos=photos,
+            **dimensions,
+        )
     return selectors.order_detail(order.pk)
 
 

@@ -4,12 +4,17 @@ input; the services decide and write."""
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from wuye.core.images import clean_image
 from wuye.estates.models import CommonArea
 from wuye.people.models import mobile_validator
 from wuye.workorders.models import Category, Feedback
+from wuye.workorders.services import MAX_PHOTOS
 
 # Quick choices for the preferred visit time; free text is accepted too.
 VISIT_TIME_SUGGESTIONS = (
@@ -42,6 +47,69 @@ DIMENSION_LABELS = {
 }
 
 STARS = [(n, str(n)) for n in range(1, 6)]
+
+
+class PhotosInput(forms.FileInput):
+    """``<input type=file multiple accept="image/*">``. No ``capture``: with it, phones
+    open the camera only and the photo library cannot be chosen."""
+
+    allow_multiple_selected = True
+
+    def __init__(self, attrs=None):
+        super().__init__({"accept": "image/*", **(attrs or {})})
+
+
+def _photos_help() -> str:
+    return gettext("Up to %(n)d photos (JPEG, PNG or WebP).") % {"n": MAX_PHOTOS}
+
+
+class PhotosField(forms.Field):
+    """Up to nine photos. Each file is checked and re-encoded by
+    ``wuye.core.images.clean_image`` here, so a bad file is a form error and nothing is
+    stored; ``cleaned_data`` holds the ``CleanImage`` results, which the view stores
+    with ``store_photo`` together with what they belong to."""
+
+    widget = PhotosInput
+    max_photos = MAX_PHOTOS
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("Photos"))
+        kwargs.setdefault("help_text", lazy(_photos_help, str)())
+        super().__init__(**kwargs)
+
+    def to_python(self, data):
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [upload for upload in files if upload]
+
+    @property
+    def too_many_message(self) -> str:
+        return gettext("Choose at most %(n)d photos.") % {"n": self.max_photos}
+
+    def validate(self, value):
+        super().validate(value)
+        if len(value) > self.max_photos:
+            raise ValidationError(self.too_many_message, code="too_many_photos")
+
+    def clean(self, data, initial=None):
+        uploads = super().clean(data)
+        cleaned, errors = [], []
+        for upload in uploads:
+            try:
+                cleaned.append(clean_image(upload, field="photos"))
+            except ValidationError as exc:
+                for message in exc.message_dict["photos"]:
+                    errors.append(
+                        gettext("%(name)s: %(error)s") % {"name": upload.name, "error": message}
+                    )
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+    def bound_data(self, data, initial):
+        return None  # a browser cannot be given files back
 
 
 def resident_categories(actor, request_type):
@@ -84,6 +152,7 @@ class ReportForm(forms.Form):
         validators=[mobile_validator],
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
+    photos = PhotosField()
 
     def __init__(self, *args, actor, request_type, **kwargs):
         super().__init__(*args, **kwargs)
@@ -153,6 +222,7 @@ class RateForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    photos = PhotosField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -196,6 +266,7 @@ class CompleteForm(forms.Form):
         required=False,
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
     )
+    photos = PhotosField(label=_("Photos of the finished work"))
 
     def __init__(self, *args, paid, **kwargs):
         super().__init__(*args, **kwargs)

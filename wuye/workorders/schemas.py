@@ -10,6 +10,7 @@ from typing import Annotated
 from ninja import Field, Schema
 
 from wuye.accounts.actor import request_actor
+from wuye.core.api_photos import PhotoOut
 from wuye.core.apitools import NO_NUL, Id, InputSchema, choices_literal
 from wuye.workorders import selectors
 from wuye.workorders.models import (
@@ -33,6 +34,14 @@ Reason = Annotated[
 ]
 Rating = Annotated[int | None, Field(ge=1, le=5)]
 Chip = Annotated[str, Field(max_length=50)]
+
+
+def photo_ids_field():
+    return Field(
+        [],
+        max_length=9,
+        description="Up to 9 photos uploaded with POST /photos by the caller (ids).",
+    )
 
 
 # --- categories ---------------------------------------------------------------------
@@ -195,6 +204,7 @@ class WorkOrderIn(InputSchema):
     )
     preferred_time: str = Field("", max_length=100, description="e.g. 工作日晚上 7 点后")
     may_enter: bool = Field(False, description="Staff may enter when nobody is home.")
+    photo_ids: list[Id] = photo_ids_field()
 
 
 # --- timeline -------------------------------------------------------------------------
@@ -208,6 +218,11 @@ class EventOut(Schema):
     payload: dict
     is_public: bool = Field(description="Shown to the resident (residents only get these).")
     created_at: datetime.datetime
+    photos: list[PhotoOut] = Field(description="Photos attached to this step, oldest first.")
+
+    @staticmethod
+    def resolve_photos(obj) -> list:
+        return list(obj.photos.all())
 
     @staticmethod
     def resolve_actor_name(obj) -> str | None:
@@ -251,6 +266,7 @@ class CompleteIn(InputSchema):
     labour_amount: Decimal = Field(
         Decimal("0"), description="¥, 0 to 1000000; paid categories only."
     )
+    photo_ids: list[Id] = photo_ids_field()
 
 
 class RateIn(InputSchema):
@@ -262,6 +278,7 @@ class RateIn(InputSchema):
     tangibles: Rating = None
     reasons: list[Chip] = Field([], max_length=10, description="Reason chips.")
     comment: str = Field("", max_length=1000)
+    photo_ids: list[Id] = photo_ids_field()
 
 
 class ReturnVisitIn(InputSchema):

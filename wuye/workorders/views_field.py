@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from wuye.core.photos import stored_photos
 from wuye.core.scoping import get_visible_or_404
 from wuye.core.services import require
 from wuye.workorders import selectors, services
@@ -252,7 +253,7 @@ def complete(request, pk):
         messages.error(request, _("This order cannot be completed now."))
         return redirect("orders_field:order_detail", pk=order.pk)
     if request.method == "POST":
-        form = CompleteForm(request.POST, paid=paid)
+        form = CompleteForm(request.POST, request.FILES, paid=paid)
         materials = MaterialFormSet(request.POST, prefix="materials") if paid else None
         if form.is_valid() and (materials is None or materials.is_valid()):
             rows = [
@@ -265,13 +266,17 @@ def complete(request, pk):
                 if row
             ]
             try:
-                services.complete_order(
-                    actor=actor,
-                    order=order,
-                    resolution=form.cleaned_data["resolution"],
-                    materials=rows,
-                    labour_amount=form.cleaned_data.get("labour_amount") or 0,
-                )
+                with stored_photos(
+                    actor=actor, images=form.cleaned_data["photos"], company=order.company
+                ) as photos:
+                    services.complete_order(
+                        actor=actor,
+                        order=order,
+                        resolution=form.cleaned_data["resolution"],
+                        materials=rows,
+                        labour_amount=form.cleaned_data.get("labour_amount") or 0,
+                        photos=photos,
+                    )
             except (ValidationError, PermissionDenied) as exc:
                 _message(request, exc)
             else:

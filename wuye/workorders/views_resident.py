@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from wuye.core.photos import stored_photos
 from wuye.core.scoping import get_visible_or_404
 from wuye.web.views import HOMES
 from wuye.workorders import selectors, services
@@ -103,22 +104,26 @@ def report_form(request, request_type):
     actor = request.actor
     kind = _request_type(request_type)
     if request.method == "POST":
-        form = ReportForm(request.POST, actor=actor, request_type=kind)
+        form = ReportForm(request.POST, request.FILES, actor=actor, request_type=kind)
         if form.is_valid():
             data = form.cleaned_data
             try:
-                order = services.submit_order(
-                    actor=actor,
-                    category=data["category"],
-                    house=data["house"],
-                    common_area=data["common_area"],
-                    channel=Channel.RESIDENT_H5,
-                    description=data["description"],
-                    preferred_time=data["preferred_time"],
-                    may_enter=data["may_enter"],
-                    contact_name=data["contact_name"],
-                    contact_mobile=data["contact_mobile"],
-                )
+                with stored_photos(
+                    actor=actor, images=data["photos"], company=data["category"].company
+                ) as photos:
+                    order = services.submit_order(
+                        actor=actor,
+                        category=data["category"],
+                        house=data["house"],
+                        common_area=data["common_area"],
+                        channel=Channel.RESIDENT_H5,
+                        description=data["description"],
+                        preferred_time=data["preferred_time"],
+                        may_enter=data["may_enter"],
+                        contact_name=data["contact_name"],
+                        contact_mobile=data["contact_mobile"],
+                        photos=photos,
+                    )
             except ValidationError as exc:
                 _add_errors(form, exc)
             except PermissionDenied:
@@ -254,21 +259,25 @@ def cancel(request, pk):
 def rate(request, pk):
     order = _order(request, pk)
     if request.method == "POST":
-        form = RateForm(request.POST)
+        form = RateForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
             dimensions = {
                 name: data[name] for name in Feedback.DIMENSIONS if data[name] is not None
             }
             try:
-                services.rate_order(
-                    actor=request.actor,
-                    order=order,
-                    overall=data["overall"],
-                    comment=data["comment"],
-                    reasons=data["reasons"],
-                    **dimensions,
-                )
+                with stored_photos(
+                    actor=request.actor, images=data["photos"], company=order.company
+                ) as photos:
+                    services.rate_order(
+                        actor=request.actor,
+                        order=order,
+                        overall=data["overall"],
+                        comment=data["comment"],
+                        reasons=data["reasons"],
+                        photos=photos,
+                        **dimensions,
+                    )
             except (ValidationError, PermissionDenied) as exc:
                 _friendly(request, exc)
                 return redirect("orders_resident:order_detail", pk=order.pk)
