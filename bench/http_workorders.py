@@ -334,6 +334,103 @@ def run_phase(url, clients, kind, workload, duration, requests, seed):
     return recorders, time.monotonic() - started
 
 
+# --- CPU accounting -----------------------------------------------------------------
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def _children(ppid: int) -> list[int]:
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == ppid:
+                    kids.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return kids
+
+
+def _machine() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / TICK, sum(values[:8]) / TICK
+
+
+class CpuMeter:
+    """CPU used during a phase by the gunicorn workers, by the PostgreSQL backends
+    serving the benchmark database, by this client, and by everything else.
+
+    Backends come and go (``CONN_MAX_AGE`` closes a worker's connection after 60 s), so
+    a thread samples every process's CPU twice a second and keeps the last value seen:
+    a process that exits loses at most half a second of accounting."""
+
+    def __init__(self, server_pid: int | None, database_url: str):
+        self.server_pid = server_pid
+        self.database_url = database_url
+        self.database = urllib.parse.urlsplit(database_url).path.lstrip("/")
+
+    def _sample(self) -> dict:
+        seen = {}
+        if self.server_pid:
+            for pid in _children(self.server_pid):
+                seen["gunicorn", pid] = _proc_cpu(pid)
+        rows = self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (self.database,),
+        ).fetchall()
+        for (pid,) in rows:
+            seen["postgres", pid] = _proc_cpu(pid)
+        return seen
+
+    def _loop(self) -> None:
+        while not self.done.wait(0.5):
+            for key, value in self._sample().items():
+                self.last[key] = max(value, self.last.get(key, 0.0))
+
+    def start(self) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(self.database_url, autocommit=True)
+        self.base = self._sample()
+        self.last = dict(self.base)
+        self.client = time.process_time()
+        self.machine = _machine()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> dict:
+        self.done.set()
+        self.thread.join()
+        for key, value in self._sample().items():
+            self.last[key] = max(value, self.last.get(key, 0.0))
+        self.conn.close()
+        busy, total = (a - b for a, b in zip(_machine(), self.machine, strict=True))
+
+        def used(kind):
+            return sum(v - self.base.get(k, 0.0) for k, v in self.last.items() if k[0] == kind)
+
+        out = {
+            "gunicorn_s": used("gunicorn"),
+            "postgres_s": used("postgres"),
+            "client_s": time.process_time() - self.client,
+            "machine_busy_s": busy,
+            "machine_total_s": total,
+        }
+        out["others_s"] = max(0.0, busy - out["gunicorn_s"] - out["postgres_s"] - out["client_s"])
+        return out
+
+
 # --- figures --------------------------------------------------------------------
 def summarise(samples, elapsed) -> dict:
     ms = [s[3] for s in samples]
@@ -411,48 +508,94 @@ def load_pools(info, rng) -> dict:
     }
 
 
+class QueryTimer:
+    """Times every query Django runs while installed (``connection.execute_wrapper``)."""
+
+    def __init__(self):
+        self.queries = []  # (ms, sql as sent)
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            cursor = context["cursor"]
+            sent = cursor.db.ops.last_executed_query(cursor, sql, params)
+            self.queries.append((elapsed, sent))
+
+
+def explain_summary(sql: str, setting: str | None = None, repeat: int = 5) -> dict:
+    """Median planning and execution time of ``EXPLAIN (ANALYZE, SUMMARY)``, in a
+    rolled-back transaction (``setting`` is applied with SET LOCAL)."""
+    from django.db import connection, transaction
+
+    planning, execution, plan = [], [], []
+    with transaction.atomic(), connection.cursor() as cursor:
+        if setting:
+            cursor.execute(f"SET LOCAL {setting}")
+        for _ in range(repeat):
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, SUMMARY) " + sql)
+            plan = [row[0] for row in cursor.fetchall()]
+            for line in plan:
+                if line.startswith("Planning Time:"):
+                    planning.append(float(line.split()[2]))
+                elif line.startswith("Execution Time:"):
+                    execution.append(float(line.split()[2]))
+        transaction.set_rollback(True)
+    return {
+        "planning_ms": statistics.median(planning),
+        "execution_ms": statistics.median(execution),
+        "plan": plan,
+    }
+
+
 def analyse(info, workload) -> dict:
-    """Run each operation once in-process (rolled back) and count its queries; EXPLAIN
-    ANALYZE each list variant's page query."""
+    """Run each operation once in-process (rolled back): its query count and SQL time,
+    and for its slowest SELECT the planning and execution time from EXPLAIN ANALYZE."""
     from django.db import connection, transaction
     from django.test import Client as DjangoClient
-    from django.test.utils import CaptureQueriesContext
 
     community = info["communities"][0]
     desk = community["dispatcher"]["token"]
     results = {}
 
-    def run(name, token, method, path, body=None, headers=None):
-        client = DjangoClient(HTTP_AUTHORIZATION=f"Bearer {token}")
-        with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
-            if method == "GET":
-                response = client.get(path, headers=headers)
-            else:
-                response = client.post(
-                    path, json.dumps(body or {}), content_type="application/json", headers=headers
-                )
-            transaction.set_rollback(True)
+    def record(name, response, timer, started):
+        total = (time.perf_counter() - started) * 1000
+        slowest = max((q for q in timer.queries if q[1].startswith("SELECT")), key=lambda q: q[0])
         results[name] = {
             "status": response.status_code,
-            "queries": len(ctx.captured_queries),
-            "sql": [q["sql"] for q in ctx.captured_queries],
+            "queries": len(timer.queries),
+            "request_ms": total,
+            "sql_ms": sum(q[0] for q in timer.queries),
+            "slowest_ms": slowest[0],
+            "slowest_sql": slowest[1],
+            "sql": [f"{ms:.2f} ms  {sql}" for ms, sql in timer.queries],
         }
-        return ctx
+
+    def call(client, method, path, body=None, headers=None):
+        if method == "GET":
+            return client.get(path, headers=headers)
+        return client.post(
+            path, json.dumps(body or {}), content_type="application/json", headers=headers
+        )
+
+    def run(name, token, method, path, body=None, headers=None):
+        client = DjangoClient(HTTP_AUTHORIZATION=f"Bearer {token}")
+        call(client, "GET", "/healthz")  # warm the connection
+        with transaction.atomic():
+            timer = QueryTimer()
+            started = time.perf_counter()
+            with connection.execute_wrapper(timer):
+                response = call(client, method, path, body, headers)
+            record(name, response, timer, started)
+            transaction.set_rollback(True)
 
     for name, (_weight, query) in workload.variants.items():
         qs = urllib.parse.urlencode(query, doseq=True)
-        ctx = run(f"list: {name}", desk, "GET", f"{API}/work-orders" + (f"?{qs}" if qs else ""))
-        page = [
-            q["sql"]
-            for q in ctx.captured_queries
-            if q["sql"].startswith("SELECT")
-            and '"workorders_workorder"' in q["sql"]
-            and "LIMIT" in q["sql"]
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + page[-1])
-            plan = [row[0] for row in cursor.fetchall()]
-        results[f"list: {name}"].update(page_sql=page[-1], plan=plan)
+        path = f"{API}/work-orders" + (f"?{qs}" if qs else "")
+        run(f"list: {name}", desk, "GET", path)  # once to warm caches
+        run(f"list: {name}", desk, "GET", path)
     resident = next(r for r in info["residents"] if r["community_id"] == community["id"])
     run(
         "submit",
@@ -468,40 +611,36 @@ def analyse(info, workload) -> dict:
     )
     pending = [x for x in workload.to_dispatch[0] if not x[1]]
     if pending:
-        order_id = pending[0][0]
-        tech = community["technicians"][0]
         run(
             "dispatch",
             desk,
             "POST",
-            f"{API}/work-orders/{order_id}/dispatch",
-            {"assignee_id": tech["staff_id"]},
+            f"{API}/work-orders/{pending[0][0]}/dispatch",
+            {"assignee_id": community["technicians"][0]["staff_id"]},
         )
     chain = next((x for x in workload.to_complete if x[1] == 0), None)
     if chain is not None:
         order_id, _c, t = chain
-        token = community["technicians"][t]["token"]
-        # Each step on its own (rolled back) would not see the previous one: run the
-        # three inside one outer transaction and count each.
-        client = DjangoClient(HTTP_AUTHORIZATION=f"Bearer {token}")
+        client = DjangoClient(HTTP_AUTHORIZATION=f"Bearer {community['technicians'][t]['token']}")
+        # Each step rolled back alone would not see the one before: one outer transaction.
         with transaction.atomic():
             for step, body in (
                 ("take", {}),
                 ("arrive", {}),
                 ("complete", {"resolution": "分析", "materials": []}),
             ):
-                with CaptureQueriesContext(connection) as ctx:
-                    response = client.post(
-                        f"{API}/work-orders/{order_id}/{step}",
-                        json.dumps(body),
-                        content_type="application/json",
-                    )
-                results[step] = {
-                    "status": response.status_code,
-                    "queries": len(ctx.captured_queries),
-                    "sql": [q["sql"] for q in ctx.captured_queries],
-                }
+                timer = QueryTimer()
+                started = time.perf_counter()
+                with connection.execute_wrapper(timer):
+                    response = call(client, "POST", f"{API}/work-orders/{order_id}/{step}", body)
+                record(step, response, timer, started)
             transaction.set_rollback(True)
+    for result in results.values():
+        result.update(explain_summary(result["slowest_sql"]))
+    first = results.get("list: first page")
+    if first:
+        fixed = explain_summary(first["slowest_sql"], "join_collapse_limit = 1")
+        first["with_join_collapse_limit_1"] = {k: fixed[k] for k in ("planning_ms", "execution_ms")}
     return results
 
 
@@ -559,21 +698,25 @@ def main(argv=None) -> int:
         worker = start_process(
             [sys.executable, "-m", "wuye.cli", "worker"], env, OUT_DIR / "http_worker.log"
         )
-    phases = {}
+    meter = CpuMeter(server.pid if server else None, info["database_url"])
+    phases, cpu = {}, {}
+
+    def measured(name, kind, seed):
+        meter.start()
+        phases[name] = run_phase(
+            args.url, args.clients, kind, workload, duration, args.requests, seed
+        )
+        cpu[name] = meter.stop()
+        print(f"phase {name}: {phases[name][1]:.1f} s", flush=True)
+
     try:
         if not args.no_baseline:
             for kind in ("healthz", "houses"):
                 run_phase(args.url, args.clients, kind, workload, 2.0, None, args.seed)  # warm
-                phases[kind] = run_phase(
-                    args.url, args.clients, kind, workload, duration, args.requests, args.seed
-                )
-                print(f"phase {kind}: {phases[kind][1]:.1f} s", flush=True)
+                measured(kind, kind, args.seed)
         if args.warmup:
             run_phase(args.url, args.clients, "mix", workload, args.warmup, None, args.seed + 1)
-        phases["mix"] = run_phase(
-            args.url, args.clients, "mix", workload, duration, args.requests, args.seed + 2
-        )
-        print(f"phase mix: {phases['mix'][1]:.1f} s", flush=True)
+        measured("mix", "mix", args.seed + 2)
     finally:
         stop(worker)
         stop(server)
@@ -621,6 +764,20 @@ def main(argv=None) -> int:
         f"mix phase {elapsed:.1f} s; milliseconds"
     )
     print(table(rows, baseline_p95))
+    print(
+        "\nCPU per request (ms) by phase — gunicorn workers, PostgreSQL backends, this "
+        "client —\nand the share of the machine's 2 cores other processes used meanwhile:"
+    )
+    for name, used in cpu.items():
+        recorders_ = phases[name][0]
+        n = sum(1 for r in recorders_ for s in r.samples if s[0] != "complete chain (3 req.)")
+        used["requests"] = n
+        share = used["others_s"] / used["machine_total_s"] if used["machine_total_s"] else 0
+        print(
+            f"  {name:<8} gunicorn {used['gunicorn_s'] * 1000 / n:6.1f}  postgres "
+            f"{used['postgres_s'] * 1000 / n:6.1f}  client {used['client_s'] * 1000 / n:5.1f}"
+            f"   others used {share:4.0%} of the machine"
+        )
     if workload.exhausted:
         print(f"pools ran dry (operations skipped): {dict(workload.exhausted)}")
     conflicts = [e for e in errors if e[2] == 409]
@@ -635,13 +792,30 @@ def main(argv=None) -> int:
     if not args.no_analysis:
         setup_django(info["database_url"])
         analysis = analyse(info, workload)
-        print("\nQueries per request (in-process, rolled back):")
-        for name, result in analysis.items():
-            print(f"  {name:<24} {result['queries']:>3} queries  (HTTP {result['status']})")
-        for name, result in analysis.items():
-            if "plan" in result:
-                print(f"\n-- {name}\n{short_sql(result['page_sql'])}")
-                print("\n".join("   " + line for line in result["plan"]))
+        print(
+            "\nIn-process, one request each (rolled back), milliseconds: queries, request "
+            "time, SQL time,\nand the slowest SELECT's time with its EXPLAIN ANALYZE "
+            "planning / execution split:"
+        )
+        print(
+            f"  {'operation':<24}{'queries':>8}{'request':>9}{'SQL':>7}{'slowest':>9}"
+            f"{'planning':>10}{'execution':>11}"
+        )
+        for name, r in analysis.items():
+            print(
+                f"  {name:<24}{r['queries']:>8}{r['request_ms']:>9.1f}{r['sql_ms']:>7.1f}"
+                f"{r['slowest_ms']:>9.1f}{r['planning_ms']:>10.2f}{r['execution_ms']:>11.2f}"
+                f"  (HTTP {r['status']})"
+            )
+        first = analysis.get("list: first page")
+        if first:
+            fixed = first["with_join_collapse_limit_1"]
+            print(
+                f"  list page query with SET join_collapse_limit = 1: planning "
+                f"{fixed['planning_ms']:.2f} ms, execution {fixed['execution_ms']:.2f} ms"
+            )
+            print(f"\n-- list: first page, slowest query\n{short_sql(first['slowest_sql'])}")
+            print("\n".join("   " + line for line in first["plan"]))
 
     args.out.write_text(
         json.dumps(
@@ -651,6 +825,7 @@ def main(argv=None) -> int:
                 "rows": [{"operation": n, **r} for n, r in rows],
                 "errors": errors[:200],
                 "exhausted": dict(workload.exhausted),
+                "cpu": cpu,
                 "analysis": analysis,
             },
             ensure_ascii=False,
