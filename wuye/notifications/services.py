@@ -16,12 +16,19 @@ Other apps call, inside their own transaction::
 Nothing happens until that transaction commits; then the task ``deliver_notifications``
 stores one row per recipient and calls each configured channel. A rolled-back change
 notifies nobody; a task that runs twice notifies nobody twice.
+
+Code that notifies about many things in one transaction (the SLA sweep) wraps the calls
+in ``delivered_together()``: the same ``notify`` calls then enqueue one task
+(``deliver_notification_batch``) at commit instead of one per call, and that task
+stores the rows of all of them with a few bulk queries.
 """
 
+import contextlib
 import logging
 import re
 import uuid
 from collections.abc import Iterable
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -35,6 +42,8 @@ from wuye.notifications.models import KIND_PATTERN, Notification
 logger = logging.getLogger("wuye.notifications")
 
 BATCH_SIZE = 1000
+# The notices of one delivered_together() block; None outside one.
+_together: ContextVar[list[dict] | None] = ContextVar("notify_together", default=None)
 TITLE_LENGTH = Notification._meta.get_field("title").max_length
 KEY_LENGTH = Notification._meta.get_field("dedupe_key").max_length
 
@@ -96,6 +105,11 @@ def notify(
         "dedupe_key": dedupe_key,
     }
 
+    together = _together.get()
+    if together is not None:
+        together.append(arguments)
+        return
+
     def enqueue():
         from wuye.notifications.tasks import deliver_notifications
 
@@ -104,6 +118,31 @@ def notify(
     # robust: the change that caused the notification is committed either way; a queue
     # that refuses the task is logged rather than turned into an error for the user.
     transaction.on_commit(enqueue, robust=True)
+
+
+@contextlib.contextmanager
+def delivered_together():
+    """Within the block, ``notify`` collects its notices; leaving the block registers
+    one task for all of them to run after the surrounding transaction commits (so open
+    the block inside that transaction). Validation still happens in each ``notify``
+    call. Nested blocks join the outer one."""
+    if _together.get() is not None:
+        yield
+        return
+    notices: list[dict] = []
+    token = _together.set(notices)
+    try:
+        yield
+    finally:
+        _together.reset(token)
+        if notices:
+
+            def enqueue():
+                from wuye.notifications.tasks import deliver_notification_batch
+
+                deliver_notification_batch.enqueue(notices=notices)
+
+            transaction.on_commit(enqueue, robust=True)
 
 
 def deliver(
@@ -131,11 +170,28 @@ def deliver(
         "object_id": object_id,
         "dedupe_key": dedupe_key,
     }
+    return _deliver_items([(pk, fields) for pk in sorted(set(recipient_ids))])
+
+
+def deliver_batch(notices: list[dict]) -> int:
+    """``deliver`` for many notices at once (the arguments of ``notify`` calls made in
+    a ``delivered_together()`` block): the same rows and channel calls, stored with a
+    few queries per ``BATCH_SIZE`` rows instead of per notice. Returns rows created."""
+    items = []
+    for notice in notices:
+        fields = {name: notice[name] for name in _FIELDS}
+        items.extend((pk, fields) for pk in sorted(set(notice["recipient_ids"])))
+    return _deliver_items(items)
+
+
+_FIELDS = ("kind", "title", "body", "url", "object_type", "object_id", "dedupe_key")
+
+
+def _deliver_items(items: list[tuple[int, dict]]) -> int:
     channels = configured_channels()
-    ids = sorted(set(recipient_ids))
     created = 0
-    for start in range(0, len(ids), BATCH_SIZE):
-        rows = _store(ids[start : start + BATCH_SIZE], fields)
+    for start in range(0, len(items), BATCH_SIZE):
+        rows = _store(items[start : start + BATCH_SIZE])
         created += len(rows)
         for channel in channels:
             for row in rows:
@@ -149,32 +205,42 @@ def deliver(
 
 
 @transaction.atomic
-def _store(batch: list[int], fields: dict) -> list[Notification]:
-    key = fields["dedupe_key"]
+def _store(items: list[tuple[int, dict]]) -> list[Notification]:
+    """Insert the (recipient, fields) rows not stored yet; returns those this call
+    inserted, by id."""
+    keys = {fields["dedupe_key"] for _, fields in items}
+    ids = {pk for pk, _ in items}
     stored = set(
-        Notification.objects.filter(dedupe_key=key, recipient_id__in=batch).values_list(
-            "recipient_id", flat=True
+        Notification.objects.filter(dedupe_key__in=keys, recipient_id__in=ids).values_list(
+            "recipient_id", "dedupe_key"
         )
     )
-    wanted = list(
+    pending = {}  # (recipient, key) -> fields; a pair given twice counts once
+    for pk, fields in items:
+        pending.setdefault((pk, fields["dedupe_key"]), fields)
+    for pair in stored:
+        pending.pop(pair, None)
+    active = set(
         get_user_model()
-        .objects.filter(pk__in=[pk for pk in batch if pk not in stored], is_active=True)
-        .order_by("pk")
+        .objects.filter(pk__in={pk for pk, _ in pending}, is_active=True)
         .values_list("pk", flat=True)
     )
+    wanted = sorted(pair for pair in pending if pair[0] in active)
     if not wanted:
         return []
     now = timezone.now()
     Notification.objects.bulk_create(
-        [Notification(recipient_id=pk, created_at=now, **fields) for pk in wanted],
+        [Notification(recipient_id=pk, created_at=now, **pending[pk, key]) for pk, key in wanted],
         ignore_conflicts=True,  # a concurrent run got there first: theirs stands
     )
     # Rows this run inserted carry its timestamp; a concurrent run's rows do not.
-    return list(
-        Notification.objects.filter(
-            dedupe_key=key, recipient_id__in=wanted, created_at=now
-        ).order_by("id")
-    )
+    inserted = Notification.objects.filter(
+        dedupe_key__in={key for _, key in wanted},
+        recipient_id__in={pk for pk, _ in wanted},
+        created_at=now,
+    ).order_by("id")
+    wanted = set(wanted)
+    return [row for row in inserted if (row.recipient_id, row.dedupe_key) in wanted]
 
 
 @transaction.atomic

@@ -27,3 +27,10 @@ def deliver_notifications(
         object_id=object_id,
         dedupe_key=dedupe_key,
     )
+
+
+@task()
+def deliver_notification_batch(*, notices: list[dict]) -> int:
+    """``deliver_notifications`` for many notices (the ``notify`` calls of one
+    ``delivered_together()`` block) in one task; as safe to run twice."""
+    return services.deliver_batch(notices)

@@ -1,6 +1,10 @@
 """Who hears about a work-order event (in-app now; email/SMS/WeChat join through the
 notification service's channels). Delivery happens after commit, once per event and
-recipient (the dedupe key is the event id)."""
+recipient (the dedupe key is the event id).
+
+``announce`` serves one event; ``announce_all`` serves many (an SLA sweep batch) with
+the recipients' apps looked up in one query and one delivery task for all of them.
+"""
 
 import contextlib
 from contextvars import ContextVar
@@ -9,7 +13,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from wuye.notifications.services import notify
+from wuye.notifications.services import delivered_together, notify
 from wuye.staff.models import Role, StaffMember
 from wuye.staff.policy import FIELD_ROLES
 from wuye.workorders.models import EventType, WorkOrderEvent
@@ -39,18 +43,42 @@ LOW_RATING = 2
 
 def announce(event: WorkOrderEvent) -> None:
     """Notify the people an event concerns (never the person who caused it)."""
+    title, users = _recipients(event)
+    if users:
+        _send(event, title, users)
+
+
+def announce_all(events) -> None:
+    """``announce`` each event, with the same notifications, for many events at once:
+    desk and managers resolved once per community, the apps of all recipients read in
+    one query per company, and one delivery task for all (enqueued when the
+    surrounding transaction commits)."""
+    with remembered_audiences(), delivered_together():
+        plans = [(event, *_recipients(event)) for event in events]
+        by_company: dict[int, set[int]] = {}
+        for event, _title, users in plans:
+            by_company.setdefault(event.order.company_id, set()).update(users)
+        for company_id, users in by_company.items():
+            _known_surfaces(company_id, users)
+        for event, title, users in plans:
+            if users:
+                _send(event, title, users)
+
+
+def _recipients(event: WorkOrderEvent):
+    """The event's title and the user ids it goes to (empty when nobody)."""
     audiences, title = ANNOUNCED.get(event.type, ((), None))
     if event.type == EventType.RATED and (event.payload or {}).get("overall", 5) <= LOW_RATING:
         audiences, title = (DESK,), _("Low rating on %(number)s: service recovery needed")
-    if not audiences:
-        return
-    order = event.order
     users = set()
     for audience in audiences:
-        users |= _audience(order, audience)
+        users |= _audience(event.order, audience)
     users.discard(event.actor_id)
-    if not users:
-        return
+    return title, users
+
+
+def _send(event: WorkOrderEvent, title, users: set[int]) -> None:
+    order = event.order
     text = title % {"number": order.number, "category": order.category.name}
     for surface, ids in _by_surface(order, users).items():
         notify(
@@ -70,6 +98,11 @@ _remembered: ContextVar[dict | None] = ContextVar("workorder_audiences", default
 
 @contextlib.contextmanager
 def remembered_audiences():
+    """Remember audiences and recipients' apps until the block ends (an outer block's
+    memory is kept and shared)."""
+    if _remembered.get() is not None:
+        yield
+        return
     token = _remembered.set({})
     try:
         yield
@@ -111,13 +144,8 @@ def _staff_audience(order, audience: str) -> set[int]:
 
 def _by_surface(order, user_ids: set[int]) -> dict[str, list[int]]:
     """Group recipients by the app they read it in, so each gets a link that opens."""
-    cache = _remembered.get()
-    if cache is not None:
-        known = cache.setdefault("surface", {})
-        missing = user_ids - known.keys()
-        if missing:
-            for surface, ids in _surfaces(order, missing).items():
-                known.update(dict.fromkeys(ids, surface))
+    if _remembered.get() is not None:
+        known = _known_surfaces(order.company_id, user_ids)
         groups: dict[str, list[int]] = {}
         for user_id in sorted(user_ids):
             groups.setdefault(known[user_id], []).append(user_id)
@@ -125,11 +153,25 @@ def _by_surface(order, user_ids: set[int]) -> dict[str, list[int]]:
     return _surfaces(order, user_ids)
 
 
+def _known_surfaces(company_id: int, user_ids: set[int]) -> dict[int, str]:
+    """The remembered app of each user (in the company), reading the missing ones."""
+    known = _remembered.get().setdefault(("surface", company_id), {})
+    missing = user_ids - known.keys()
+    if missing:
+        for surface, ids in _surfaces_in(company_id, missing).items():
+            known.update(dict.fromkeys(ids, surface))
+    return known
+
+
 def _surfaces(order, user_ids: set[int]) -> dict[str, list[int]]:
+    return _surfaces_in(order.company_id, user_ids)
+
+
+def _surfaces_in(company_id: int, user_ids: set[int]) -> dict[str, list[int]]:
     members = {
         m.user_id: m
         for m in StaffMember.objects.filter(
-            user_id__in=user_ids, company_id=order.company_id
+            user_id__in=user_ids, company_id=company_id
         ).prefetch_related("roles")
     }
     groups: dict[str, list[int]] = {}
