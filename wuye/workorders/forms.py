@@ -23,7 +23,9 @@ from wuye.workorders.models import (
     OPEN_STATUSES,
     Category,
     Channel,
+    ComplaintParty,
     RequestType,
+    RootCause,
     Status,
     Urgency,
     WorkOrder,
@@ -227,6 +229,33 @@ class IntakeForm(HousePickerMixin, forms.Form):
     contact_mobile = forms.CharField(
         label=capfirst(_("contact mobile")), max_length=11, validators=[mobile_validator]
     )
+    # Complaints only (shown once a complaint category is chosen).
+    party_kind = forms.ChoiceField(
+        label=capfirst(_("complained about")),
+        choices=ComplaintParty.choices,
+        initial=ComplaintParty.OTHER,
+        required=False,
+    )
+    party_staff = forms.ModelChoiceField(
+        queryset=StaffMember.objects.none(),
+        required=False,
+        label=capfirst(_("staff member complained about")),
+    )
+    party_name = forms.CharField(
+        label=capfirst(_("party")),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Department, neighbour's house or vendor")}),
+    )
+    demand = forms.CharField(
+        label=capfirst(_("demand (诉求)")),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    is_dispute = forms.BooleanField(label=capfirst(_("dispute (纠纷)")), required=False)
+
+    COMPLAINT_FIELDS = ("party_kind", "party_staff", "party_name", "demand", "is_dispute")
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -254,6 +283,17 @@ class IntakeForm(HousePickerMixin, forms.Form):
             areas.widget.choices = [("", "---------"), *((a.id, str(a)) for a in options)]
         else:
             areas.widget.choices = [("", _("Choose a community first"))]
+        self.is_complaint = bool(
+            group_id
+            and groups.queryset.filter(pk=group_id, request_type=RequestType.COMPLAINT).exists()
+        )
+        party_staff = self.fields["party_staff"]
+        party_staff.queryset = _scope_staff(actor)
+        if community_id:
+            options = party_staff.queryset.filter(communities__id=community_id).order_by("name")
+            party_staff.widget.choices = [("", "---------"), *options.values_list("id", "name")]
+        else:
+            party_staff.widget.choices = [("", _("Choose a community first"))]
         self.order_fields(
             [
                 "channel",
@@ -305,7 +345,11 @@ class IntakeForm(HousePickerMixin, forms.Form):
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
+        complaint = None
+        if data["category"].request_type == RequestType.COMPLAINT:
+            complaint = {field: data[field] for field in self.COMPLAINT_FIELDS}
         return {
+            "complaint": complaint,
             "category": data["category"],
             "description": data["description"],
             "house": data["house"],
@@ -411,6 +455,24 @@ class RejectForm(forms.Form):
         return original
 
 
+def _root_cause_field(*, required: bool = True) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=capfirst(_("root cause")),
+        choices=[("", "---------"), *RootCause.choices],
+        required=required,
+    )
+
+
+def _root_cause_note_field() -> forms.CharField:
+    return forms.CharField(label=capfirst(_("root-cause notes")), max_length=500, required=False)
+
+
+def _complaints_only(form, order) -> None:
+    """Root-cause fields belong to complaints; other orders' forms drop them."""
+    if order is None or order.request_type != RequestType.COMPLAINT:
+        del form.fields["root_cause"], form.fields["root_cause_note"]
+
+
 class ReturnVisitForm(forms.Form):
     satisfied = forms.TypedChoiceField(
         label=capfirst(_("result")),
@@ -423,4 +485,39 @@ class ReturnVisitForm(forms.Form):
         max_length=200,
         required=False,
         help_text=_("Unsatisfied reopens the order with raised priority."),
+    )
+    root_cause = _root_cause_field(required=False)
+    root_cause_note = _root_cause_note_field()
+
+    def __init__(self, *args, order=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        _complaints_only(self, order)
+
+
+class RootCauseForm(forms.Form):
+    root_cause = _root_cause_field()
+    root_cause_note = _root_cause_note_field()
+
+
+class ResolveForm(forms.Form):
+    """办结 at the desk; complaints also give their root cause."""
+
+    resolution = forms.CharField(
+        label=capfirst(_("how it was resolved")),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    root_cause = _root_cause_field()
+    root_cause_note = _root_cause_note_field()
+
+    def __init__(self, *args, order=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        _complaints_only(self, order)
+
+
+class ReplyForm(forms.Form):
+    reply = forms.CharField(
+        label=capfirst(_("reply to the resident")),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )

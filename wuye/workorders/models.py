@@ -416,6 +416,11 @@ class WorkOrderEvent(models.Model):
     def __str__(self):
         return f"{self.order_id} {self.type}"
 
+    @property
+    def root_cause_label(self) -> str:
+        code = (self.payload or {}).get("root_cause")
+        return RootCause(code).label if code in RootCause.values else ""
+
 
 class Material(models.Model):
     """A material used on a paid repair; amount = quantity × unit price."""

@@ -124,6 +124,12 @@ def start_recovery(order, *, now: datetime.datetime) -> None:
     _refresh(order, now)
 
 
+def recovery_due(order) -> datetime.datetime | None:
+    """The running service-recovery deadline, if a low rating opened one."""
+    running = (order.sla or {}).get("clocks", {}).get(RECOVERY)
+    return None if not running or running["stopped"] else _dt(running["due"])
+
+
 def _stop(running: dict, now, *, count_late: bool = True) -> None:
     if running["stopped"]:
         return

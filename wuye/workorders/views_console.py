@@ -28,7 +28,7 @@ from wuye.core.scoping import get_visible_or_404
 from wuye.core.services import require
 from wuye.estates.models import House
 from wuye.people.selectors import search_residents
-from wuye.workorders import exports, selectors, services
+from wuye.workorders import exports, selectors, services, sla
 from wuye.workorders.forms import (
     DispatchForm,
     EmptyForm,
@@ -37,10 +37,13 @@ from wuye.workorders.forms import (
     OrderFilterForm,
     ReasonForm,
     RejectForm,
+    ReplyForm,
+    ResolveForm,
     ReturnVisitForm,
+    RootCauseForm,
     TransferForm,
 )
-from wuye.workorders.models import Feedback, Status, Urgency, WorkOrder
+from wuye.workorders.models import Complaint, Feedback, RequestType, Status, Urgency, WorkOrder
 
 BOARD_PAGE_SIZE = 50
 LOOKUP_LIMIT = 10
@@ -126,13 +129,51 @@ ACTIONS = {
             gettext_lazy("Order %(number)s resumed."),
         ),
         Action(
+            "resolve",
+            gettext_lazy("Resolve at the desk"),
+            ResolveForm,
+            lambda actor, order, d: services.resolve_order(
+                actor=actor,
+                order=order,
+                resolution=d["resolution"],
+                root_cause=d.get("root_cause", ""),
+                root_cause_note=d.get("root_cause_note", ""),
+            ),
+            gettext_lazy("Order %(number)s resolved."),
+        ),
+        Action(
             "return_visit",
             gettext_lazy("Return visit"),
             ReturnVisitForm,
             lambda actor, order, d: services.return_visit(
-                actor=actor, order=order, satisfied=d["satisfied"], note=d["note"]
+                actor=actor,
+                order=order,
+                satisfied=d["satisfied"],
+                note=d["note"],
+                root_cause=d.get("root_cause", ""),
+                root_cause_note=d.get("root_cause_note", ""),
             ),
             gettext_lazy("Return visit of order %(number)s recorded."),
+        ),
+        Action(
+            "cause",
+            gettext_lazy("Root cause"),
+            RootCauseForm,
+            lambda actor, order, d: (
+                services.record_root_cause(
+                    actor=actor, order=order, root_cause=d["root_cause"], note=d["root_cause_note"]
+                ).order
+            ),
+            gettext_lazy("Root cause of order %(number)s recorded."),
+        ),
+        Action(
+            "reply",
+            gettext_lazy("Reply to the rating"),
+            ReplyForm,
+            lambda actor, order, d: (
+                services.reply_to_feedback(actor=actor, order=order, reply=d["reply"]).order
+            ),
+            gettext_lazy("Reply on order %(number)s saved."),
         ),
         Action(
             "reopen",
@@ -170,13 +211,28 @@ ACTIONS = {
 def _may(actor, order, action: str) -> bool:
     """Whether the actor's role and scope allow ``action`` on this order at all
     (the status is the service's business: a stale page gets a friendly error)."""
-    dispatcher = actor.has_perm("workorders.dispatch") and order.community_id in actor.community_ids
+    desk = services.is_desk(actor, order, action)
     assignee = bool(actor.staff) and order.assignee_id == actor.staff.pk
     if action in ("transfer", "return", "resume"):
-        return dispatcher or assignee
+        return desk or assignee
     if action == "pause":
         return assignee
-    return dispatcher
+    return desk
+
+
+def _record_actions(actor, order, feedback) -> list[str]:
+    """The actions on an order's record rather than its status: a complaint's root
+    cause (until it closes) and the reply to a rating."""
+    names = []
+    if (
+        order.request_type == RequestType.COMPLAINT
+        and order.status != Status.CLOSED
+        and services.is_desk(actor, order, "cause")
+    ):
+        names.append("cause")
+    if feedback is not None and services.is_desk(actor, order, "reply"):
+        names.append("reply")
+    return names
 
 
 def _members(order):
@@ -194,6 +250,13 @@ def _form_for(action: Action, actor, order, data=None, members=None):
         return action.form(data, members=members or (), exclude_id=exclude, prefix=action.name)
     if action.form is RejectForm:
         return RejectForm(data, actor=actor, order=order, prefix=action.name)
+    if action.form in (ResolveForm, ReturnVisitForm):
+        return action.form(data, order=order, prefix=action.name)
+    if action.form is RootCauseForm and data is None:
+        current = Complaint.objects.filter(order_id=order.pk).values(
+            "root_cause", "root_cause_note"
+        )
+        return RootCauseForm(initial=current.first(), prefix=action.name)
     return action.form(data, prefix=action.name)
 
 
@@ -286,7 +349,12 @@ def _load(actor, pk):
 
 def _detail_context(request, order, *, failed=None):
     actor = request.actor
+    try:
+        feedback = order.feedback
+    except Feedback.DoesNotExist:
+        feedback = None
     allowed = [name for name in selectors.actions_for(actor, order) if name in ACTIONS]
+    allowed += _record_actions(actor, order, feedback)
     if order.assignee_id and {"dispatch", "transfer"} <= set(allowed):  # re-dispatch = transfer
         allowed.remove("dispatch")
     members = _members(order) if {"dispatch", "transfer"} & set(allowed) else []
@@ -300,10 +368,6 @@ def _detail_context(request, order, *, failed=None):
         else:
             form = _form_for(action, actor, order, members=members)
         forms.append((action, form))
-    try:
-        feedback = order.feedback
-    except Feedback.DoesNotExist:
-        feedback = None
     dimensions = []
     if feedback is not None:
         for field in Feedback.DIMENSIONS:
@@ -322,7 +386,13 @@ def _detail_context(request, order, *, failed=None):
         "materials": materials,
         "materials_amount": sum((m.amount for m in materials), Decimal("0.00")),
         "feedback": feedback,
+        "complaint": Complaint.objects.filter(order_id=order.pk)
+        .select_related("party_staff")
+        .first()
+        if order.request_type == RequestType.COMPLAINT
+        else None,
         "dimensions": dimensions,
+        "recovery_due": sla.recovery_due(order),
         "forms": forms,
         "breadcrumbs": [(_("Service requests"), reverse("orders_console:board"))],
     }
@@ -403,6 +473,7 @@ def _row(request, pk, source, *, done=None, error=None):
     else:
         _decorate([order], actor)
         order.visit_form = _visit_form(order)
+        order.recovery_due = sla.recovery_due(order)
         template = "workorders/console/return_visits.html#row"
     return render(request, template, {"order": order, "done": done, "error": error})
 
@@ -487,7 +558,7 @@ def intake_lookup(request):
 # --- return visits -------------------------------------------------------------------------
 def _visit_form(order, data=None):
     """A return-visit form for one row of the list (ids unique per row)."""
-    form = ReturnVisitForm(data, prefix=f"v{order.pk}")
+    form = ReturnVisitForm(data, order=order, prefix=f"v{order.pk}")
     form.fields["note"].widget.attrs["placeholder"] = form.fields["note"].label
     return form
 
@@ -500,6 +571,8 @@ def return_visits(request):
     orders = selectors.awaiting_return_visit(selectors.orders().visible_to(actor)).filter(
         community_id__in=sorted(actor.community_ids)
     )
+    if not actor.has_perm("workorders.complaints"):  # their outcome is 客服主管's
+        orders = orders.exclude(request_type=RequestType.COMPLAINT)
     page = keyset_page(
         orders.select_related("feedback"),
         after=int(after) if after.isdigit() else None,
@@ -508,6 +581,7 @@ def return_visits(request):
     _decorate(page.items, actor)
     for order in page.items:
         order.visit_form = _visit_form(order)
+        order.recovery_due = sla.recovery_due(order)
     return render(request, "workorders/console/return_visits.html", {"page": page})
 
 
