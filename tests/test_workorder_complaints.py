@@ -16,6 +16,7 @@ from wuye.workorders.models import (
     Complaint,
     ComplaintParty,
     EventType,
+    Feedback,
     RootCause,
     SlaState,
     Status,
@@ -290,3 +291,26 @@ def test_an_unsatisfied_recovery_visit_reopens_and_stops_the_recovery_clock(cast
     assert order.status == Status.ACCEPTED and order.priority == 1
     assert order.sla["clocks"]["recovery"]["stopped"]
     assert order.close_reason == ""
+
+
+def test_the_resident_hears_about_the_reply(cast, frozen, django_capture_on_commit_callbacks):
+    order = wo.rate_order(actor=cast.actor("resident_a"), order=done_repair(cast), overall=4)
+    with django_capture_on_commit_callbacks(execute=True):
+        wo.reply_to_feedback(actor=cast.actor("dispatcher"), order=order, reply="感谢")
+    note = Notification.objects.get(kind="workorder.replied")
+    assert note.recipient_id == cast.users["resident_a"].pk
+
+
+def test_a_reopened_order_is_rated_again(cast, frozen):
+    resident = cast.actor("resident_a")
+    order = wo.rate_order(actor=resident, order=done_repair(cast), overall=5, empathy=5)
+    wo.reply_to_feedback(actor=cast.actor("dispatcher"), order=order, reply="谢谢")
+    order = wo.reopen_order(actor=resident, order=order, reason="又坏了")
+    desk, tech = cast.actor("dispatcher"), cast.actor("technician")
+    order = wo.dispatch_order(actor=desk, order=order, assignee=cast.staff["technician"])
+    order = wo.arrive(actor=tech, order=wo.take_order(actor=tech, order=order))
+    order = wo.complete_order(actor=tech, order=order, resolution="换合页")
+    order = wo.rate_order(actor=resident, order=order, overall=4)
+    feedback = Feedback.objects.get(order=order)
+    assert (feedback.overall, feedback.empathy, feedback.staff_reply) == (4, None, "")
+    assert order.events.filter(type=EventType.RATED).count() == 2

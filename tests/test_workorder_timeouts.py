@@ -178,3 +178,19 @@ def test_a_late_rating_after_the_auto_close_is_refused(cast, frozen):
     run_timeouts()
     with pytest.raises(wo.InvalidTransition):
         wo.rate_order(actor=cast.actor("resident_a"), order=order, overall=5)
+
+
+def test_the_desk_hears_about_an_expired_dispatch(cast, frozen, django_capture_on_commit_callbacks):
+    from wuye.notifications.models import Notification
+
+    dispatched(cast)
+    later(frozen, minutes=31)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_timeouts()
+    told = set(
+        Notification.objects.filter(kind="workorder.dispatch_expired").values_list(
+            "recipient_id", flat=True
+        )
+    )
+    assert cast.users["dispatcher"].pk in told
+    assert cast.users["technician"].pk not in told and cast.users["resident_a"].pk not in told

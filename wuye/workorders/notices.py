@@ -37,6 +37,8 @@ ANNOUNCED = {
     EventType.SLA_AT_RISK: ((ASSIGNEE, DESK), _("Order %(number)s is close to its deadline")),
     EventType.SLA_BREACHED: ((ASSIGNEE, DESK), _("Order %(number)s missed its deadline")),
     EventType.SLA_ESCALATED: ((MANAGERS,), _("Order %(number)s escalated: deadline long missed")),
+    EventType.DISPATCH_EXPIRED: ((DESK,), _("Order %(number)s was not taken in time")),
+    EventType.REPLIED: ((REPORTER,), _("Staff replied to your rating of %(number)s")),
 }
 LOW_RATING = 2
 

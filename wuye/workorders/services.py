@@ -682,14 +682,22 @@ def rate_order(
             raise PermissionDenied
 
     now = timezone.now()
-    feedback = Feedback(
-        order=order,
-        overall=overall,
-        comment=(comment or "").strip(),
-        reasons=list(reasons),
-        created_at=now,
+    # A reopened order is rated again: the new rating replaces the old one (the
+    # timeline keeps both), and so does any reply to it.
+    feedback = Feedback.objects.filter(order_id=order.pk).first() or Feedback(order=order)
+    fields = {
+        "overall": overall,
+        "comment": (comment or "").strip(),
+        "reasons": list(reasons),
+        "created_at": now,
+        "staff_reply": "",
+        "replied_by": None,
+        "replied_at": None,
+        **dict.fromkeys(Feedback.DIMENSIONS),
         **dimensions,
-    )
+    }
+    for field, value in fields.items():
+        setattr(feedback, field, value)
     full_clean(feedback, exclude=["order"])
     photos = _check_photos(actor, order, photos)
     order = _transition(
