@@ -969,6 +969,8 @@ def close_unrated(*, order: WorkOrder, now=None) -> WorkOrder:
 
     def check(locked):
         wait = datetime.timedelta(hours=settings.WORKORDER_AUTO_CLOSE_HOURS)
+        if locked.status != S.COMPLETED:  # a rated order closes by its rating or a visit
+            raise InvalidTransition(_("This order has been rated."), code="invalid_transition")
         if locked.completed_at is None or now - locked.completed_at < wait:
             raise InvalidTransition(_("This order is not overdue."), code="invalid_transition")
         if locked.request_type == RequestType.COMPLAINT:
