@@ -78,8 +78,11 @@ def start_process(cmd, env, log: Path) -> subprocess.Popen:
     return subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
 
 
-def start_server(bind: str, database_url: str, workers: int, log: Path) -> subprocess.Popen:
+def start_server(
+    bind: str, database_url: str, workers: int, log: Path, extra_env: dict | None = None
+) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0", "WUYE_DEMO": "0"}
+    env.update(extra_env or {})
     cmd = [sys.executable, "-m", "wuye.cli", "serve", "--bind", bind, "--workers", str(workers)]
     proc = start_process(cmd, env, log)
     host, port = bind.rsplit(":", 1)
@@ -665,6 +668,13 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--with-worker", action="store_true", help="also run `wuye worker` (notification tasks)"
     )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for the server, e.g. PGOPTIONS='-c join_collapse_limit=1'",
+    )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--out", type=Path, default=OUT_DIR / "http_workorders_result.json")
     args = parser.parse_args(argv)
@@ -689,8 +699,9 @@ def main(argv=None) -> int:
 
     server = worker = None
     if args.url is None:
+        extra_env = dict(item.split("=", 1) for item in args.server_env)
         server = start_server(
-            args.bind, info["database_url"], args.workers, OUT_DIR / "http_server.log"
+            args.bind, info["database_url"], args.workers, OUT_DIR / "http_server.log", extra_env
         )
         args.url = f"http://{args.bind}"
     if args.with_worker:
