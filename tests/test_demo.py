@@ -15,6 +15,7 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import Count, F
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from wuye import demo
@@ -24,6 +25,17 @@ from wuye.estates.models import CommonArea, Community, Company, House
 from wuye.people.models import Residency, Resident
 from wuye.staff.models import RosterEntry, Shift, StaffMember
 from wuye.staff.policy import DEFAULT_ROLES
+from wuye.workorders import selectors
+from wuye.workorders.models import (
+    OPEN_STATUSES,
+    EventType,
+    Feedback,
+    RequestType,
+    SlaState,
+    Status,
+    WorkOrder,
+    WorkOrderEvent,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +43,7 @@ HOMES = {
     "admin": "console",
     "manager": "console",
     "dispatcher": "console",
+    "supervisor": "console",
     "tech": "field",
     "guard": "field",
     "cleaner": "field",
@@ -215,10 +228,20 @@ def test_every_login_authenticates_and_lands_on_its_home(loaded):
 
 
 def test_second_load_finds_the_data_and_writes_nothing(loaded):
-    before = (House.objects.count(), Resident.objects.count(), User.objects.count())
+    def counts():
+        return (
+            House.objects.count(),
+            Resident.objects.count(),
+            User.objects.count(),
+            WorkOrder.objects.count(),
+            WorkOrderEvent.objects.count(),
+            Feedback.objects.count(),
+        )
+
+    before = counts()
     with CaptureQueriesContext(transaction.get_connection()) as queries:
         assert demo.load() is False
-    assert before == (House.objects.count(), Resident.objects.count(), User.objects.count())
+    assert before == counts()
     assert not [q for q in queries.captured_queries if not q["sql"].startswith("SELECT")]
 
 
@@ -228,6 +251,11 @@ def test_the_data_is_deterministic(db):
             list(Resident.objects.order_by("id").values_list("name", "mobile", "id_number")),
             list(House.objects.order_by("id").values_list("number", "built_area", "occupancy")),
             list(StaffMember.objects.order_by("id").values_list("name", "mobile")),
+            list(
+                WorkOrder.objects.order_by("id").values_list(
+                    "category__code", "description", "status", "assignee__name", "reporter__mobile"
+                )
+            ),
         )
 
     class Rollback(Exception):
@@ -240,6 +268,102 @@ def test_the_data_is_deterministic(db):
     assert not Company.objects.exists()
     demo.load()
     assert fingerprint() == first
+
+
+# --- work orders ---------------------------------------------------------------------
+def test_work_orders_in_every_status_type_and_sla_state(loaded):
+    orders = WorkOrder.objects.select_related("category")
+    assert 35 <= orders.count() <= 45
+    assert set(orders.values_list("status", flat=True)) == set(Status.values)
+    assert set(orders.values_list("request_type", flat=True)) == set(RequestType.values)
+    assert orders.values("category").distinct().count() >= 15
+    codes = {"cuihu", "jinxiu", "qianjiang"}
+    assert set(orders.values_list("community__code", flat=True)) == codes
+    # The dispatch board has colours: open orders at risk and breached, most on track.
+    open_states = set(orders.filter(status__in=OPEN_STATUSES).values_list("sla_state", flat=True))
+    assert open_states == set(SlaState.values)
+    assert orders.filter(status=Status.SUBMITTED, sla_state=SlaState.BREACHED).exists()
+    assert WorkOrderEvent.objects.filter(type=EventType.SLA_BREACHED).exists()
+    assert WorkOrderEvent.objects.filter(type=EventType.SLA_ESCALATED).exists()
+    # Paused with a reason, urged, reopened, a duplicate merged, cancelled with a reason.
+    assert not orders.filter(status=Status.PAUSED, pause_reason="").exists()
+    assert orders.filter(urge_count__gt=0, status__in=OPEN_STATUSES).count() >= 2
+    reopened = orders.filter(reopen_count__gt=0)
+    assert reopened.filter(status=Status.ACCEPTED).exists()
+    assert reopened.filter(status=Status.TAKEN, priority__gt=0).exists()
+    assert orders.filter(status=Status.REJECTED, merged_into__isnull=False).exists()
+    cancels = WorkOrderEvent.objects.filter(type=EventType.CANCELLED)
+    assert cancels.count() == orders.filter(status=Status.CANCELLED).count() >= 2
+    assert not cancels.filter(note="").exists()
+    # Rated with all five dimensions and comments; some closed by a return visit.
+    feedback = Feedback.objects.all()
+    assert feedback.count() >= 15
+    for field in Feedback.DIMENSIONS:
+        assert not feedback.filter(**{f"{field}__isnull": True}).exists()
+    assert feedback.exclude(comment="").count() >= 10
+    assert set(feedback.values_list("overall", flat=True)) >= {2, 3, 4, 5}
+    visited = orders.filter(status=Status.CLOSED, events__type=EventType.RETURN_VISITED)
+    assert visited.count() >= 4
+    # Paid repairs carry materials and labour.
+    assert orders.filter(materials__isnull=False, labour_amount__gt=0).count() >= 4
+
+
+def test_work_order_timelines_are_plausible(loaded):
+    now = timezone.now()
+    zone = timezone.get_current_timezone()
+    earliest = now - datetime.timedelta(days=14)
+    for order in WorkOrder.objects.prefetch_related("events"):
+        assert earliest < order.submitted_at <= now
+        assert order.number.startswith(f"{order.submitted_at.astimezone(zone):%Y%m%d}")
+        times = [e.created_at for e in order.events.all()]
+        assert times == sorted(times) and times[0] == order.submitted_at and times[-1] <= now
+        steps = [order.accepted_at, order.dispatched_at, order.taken_at, order.arrived_at]
+        steps = [t for t in steps if t is not None] + [order.completed_at or now]
+        assert steps == sorted(steps), order.number
+
+
+@pytest.mark.parametrize("hour", [0, 7, 12, 23])
+def test_no_story_ends_in_the_future_at_any_hour(hour):
+    now = datetime.datetime(2026, 3, 4, hour, 0, tzinfo=datetime.UTC)
+    assert all(demo.story_fits_before(story, now) for story in demo.STORIES)
+    assert len({story.key for story in demo.STORIES}) == len(demo.STORIES)
+
+
+def test_the_printed_resident_follows_her_own_orders(loaded, client):
+    user = User.objects.get(mobile=demo.RESIDENT_MOBILE)
+    actor = Actor(user)
+    mine = selectors.reported_or_household(actor, WorkOrder.objects.visible_to(actor))
+    assert mine.count() >= 6
+    assert not mine.exclude(reporter=user).exists()
+    statuses = set(mine.values_list("status", flat=True))
+    assert {Status.SUBMITTED, Status.IN_PROGRESS, Status.COMPLETED, Status.CLOSED} <= statuses
+    waiting = mine.get(status=Status.COMPLETED)
+    assert "rate" in selectors.actions_for(actor, waiting)
+    assert mine.filter(urge_count__gt=0).exists()
+
+    client.force_login(user)
+    page = client.get(reverse("orders_resident:my_orders")).content.decode()
+    assert "厨房水槽下水管漏水，地板已经湿了" in page
+    assert page.count('class="order-item') == mine.count()
+    detail = client.get(reverse("orders_resident:order_detail", args=[waiting.pk]))
+    assert reverse("orders_resident:rate", args=[waiting.pk]) in detail.content.decode()
+
+
+def test_the_technician_has_tasks_and_the_pool_one_order(loaded, client):
+    client.force_login(User.objects.get(username="tech"))
+    tasks = client.get(reverse("orders_field:tasks")).content.decode()
+    assert tasks.count('class="order-item') >= 4
+    pool = client.get(reverse("orders_field:pool")).content.decode()
+    assert pool.count('class="order-item') == 1
+    tech = Actor(User.objects.get(username="tech"))
+    mine = selectors.assigned_to(tech, WorkOrder.objects.all())
+    assert {Status.DISPATCHED, Status.TAKEN, Status.IN_PROGRESS, Status.PAUSED} <= set(
+        mine.values_list("status", flat=True)
+    )
+    for username in ("cleaner", "gardener", "guard"):
+        client.force_login(User.objects.get(username=username))
+        page = client.get(reverse("orders_field:tasks")).content.decode()
+        assert 'class="order-item' in page, username
 
 
 def _free_port() -> int:

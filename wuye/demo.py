@@ -18,17 +18,24 @@ import dataclasses
 import datetime
 import random
 from decimal import Decimal
+from unittest import mock
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from wuye.accounts.actor import Actor
 from wuye.accounts.models import User
 from wuye.estates.models import Building, CommonArea, Community, Company, House, Unit
 from wuye.estates.services import create_company
+from wuye.notifications.services import delivered_together
 from wuye.people.models import Residency, Resident
 from wuye.staff.models import Role, RosterEntry, Shift, StaffMember, Trade
 from wuye.staff.policy import DEFAULT_ROLES
+from wuye.workorders import services as wo
+from wuye.workorders.models import Category, Channel, Feedback, RequestType, Status, WorkOrder
+from wuye.workorders.notices import remembered_audiences
+from wuye.workorders.sweep import sweep_sla
 
 PASSWORD = "wuye-demo-2026"
 SEED = 2026
@@ -52,6 +59,7 @@ LOGINS = [
     ("公司管理员 admin", "admin"),
     ("项目经理 manager", "manager"),
     ("客服/调度 dispatcher", "dispatcher"),
+    ("客服主管 supervisor", "supervisor"),
     ("维修工 technician", "tech"),
     ("保安 guard", "guard"),
     ("保洁 cleaner", "cleaner"),
@@ -707,7 +715,14 @@ class _Builder:
         plan += [("cleaner" if i == 0 else None, "cleaner", [cuihu], (), False) for i in range(4)]
         plan += [(None, "cleaner", [jinxiu], (), False) for i in range(3)]
         plan += [(None, "cleaner", [tower], (), False) for i in range(3)]
-        self.roster(anju, self.staff(anju, plan, "AJ"))
+        # 客服主管 handle complaints; added last so the numbering above stays put.
+        plan += [
+            ("supervisor", "service_supervisor", [cuihu], (), False),
+            (None, "service_supervisor", [jinxiu], (), False),
+            (None, "service_supervisor", [tower], (), False),
+        ]
+        anju_staff = self.staff(anju, plan, "AJ")
+        self.roster(anju, anju_staff)
 
         hexin_plan = [
             ("hexin_admin", "company_admin", [fenglin], (), False),
@@ -722,6 +737,7 @@ class _Builder:
             (None, "finance", [fenglin], (), False),
         ]
         self.roster(hexin, self.staff(hexin, hexin_plan, "HX"))
+        _WorkOrders(self, anju_staff, {c.code: c for c in comms}).play()
 
     def the_demo_resident(self, community) -> None:
         """The printed resident login: owner of 1栋1单元0802, with a parking space too."""
@@ -750,6 +766,7 @@ class _Builder:
         )
         self.residents.append(resident)
         self.tie(resident, house, Residency.Relation.OWNER, since)
+        self.demo_resident, self.demo_home = resident, house
         spouse = self.person(community.company, male=True, surname="周")
         self.tie(spouse, house, Residency.Relation.FAMILY, since)
         kid = self.person(community.company, surname="周", mobile=False, child=True)
@@ -763,6 +780,7 @@ class _Builder:
         )
         space.occupancy = House.Occupancy.OWNER_OCCUPIED
         self.tie(resident, space, Residency.Relation.OWNER, since)
+        self.demo_space = space
 
     def write_people(self) -> None:
         """Houses, then login accounts (resident mobiles), residents and residencies."""
@@ -788,3 +806,581 @@ class _Builder:
             tie.resident_id = tie.resident.pk
             tie.house_id = tie.house.pk
         Residency.objects.bulk_create(self.residencies, batch_size=1000)
+
+
+# --- Work orders --------------------------------------------------------------
+# Forty-odd requests of the last two weeks, each a short story replayed through the real
+# services (wuye.workorders.services; accepting an automatic-mode order runs
+# wuye.workorders.dispatch.auto_dispatch) with the clock held at the moment of each
+# step, so numbers, timelines, SLA deadlines and breaches are what the system would
+# have produced. Stories are replayed in time order across orders, with the SLA sweep
+# run before each step and once more at the end.
+#
+# Who: "me" is the printed resident; "resident" (default) a resident of the community
+# picked by the seed; "phone" the desk recording a resident's call; "staff:<key>" a
+# colleague reporting on patrol. Where: "home" (the reporter's house), "parking" (the
+# printed resident's space) or a common area's name. When: ("ago", minutes) before
+# the load, or ("day", n, "HH:MM") n days ago. Each step is minutes after submission
+# and acts as the community's desk (客服主管 for complaints: accept, dispatch, resolve,
+# cause, reject, visit), the assignee (take, arrive, pause, complete) or the reporter
+# (rate, urge, reopen, cancel) unless ``by`` names someone.
+
+STAFF_KEYS = {
+    # key: (role, community code, trade or None, n-th match)
+    "desk": ("dispatcher", "cuihu", None, 0),
+    "sup": ("service_supervisor", "cuihu", None, 0),
+    "tech": ("technician", "cuihu", "pipes", 0),
+    "doors": ("technician", "cuihu", "doors_windows", 0),
+    "lift": ("technician", "cuihu", "elevator", 0),
+    "guard": ("guard", "cuihu", None, 0),
+    "cleaner": ("cleaner", "cuihu", None, 0),
+    "gardener": ("gardener", "cuihu", None, 0),
+    "j.desk": ("dispatcher", "jinxiu", None, 0),
+    "j.sup": ("service_supervisor", "jinxiu", None, 0),
+    "j.tech": ("technician", "jinxiu", "pipes", 0),
+    "j.doors": ("technician", "jinxiu", "doors_windows", 0),
+    "j.cleaner": ("cleaner", "jinxiu", None, 0),
+    "q.desk": ("dispatcher", "qianjiang", None, 0),
+    "q.sup": ("service_supervisor", "qianjiang", None, 0),
+    "q.tech": ("technician", "qianjiang", "low_voltage", 0),
+    "q.guard": ("guard", "qianjiang", None, 0),
+}
+# community: (desk, complaints desk)
+DESKS = {"cuihu": ("desk", "sup"), "jinxiu": ("j.desk", "j.sup"), "qianjiang": ("q.desk", "q.sup")}
+
+
+@dataclasses.dataclass(frozen=True)
+class Story:
+    key: str
+    community: str
+    category: str
+    description: str
+    when: tuple
+    who: str = "resident"
+    where: str = "home"
+    steps: tuple = ()
+    preferred_time: str = ""
+    complaint: tuple = ()  # (field, value) pairs; party_staff names a STAFF_KEYS key
+
+
+def _step(minutes: int, action: str, **kwargs) -> tuple[int, str, dict]:
+    return (minutes, action, kwargs)
+
+
+def _rate(minutes, overall, dims, comment="", reasons=()):
+    return _step(
+        minutes,
+        "rate",
+        overall=overall,
+        comment=comment,
+        reasons=reasons,
+        **dict(zip(Feedback.DIMENSIONS, dims, strict=True)),
+    )
+
+
+def _materials(*rows):
+    return [{"name": n, "quantity": Decimal(q), "unit_price": Decimal(p)} for n, q, p in rows]
+
+
+s = _step
+STORIES = (
+    # --- 翠湖花园: the printed resident -------------------------------------------
+    Story("me_toilet", "cuihu", "taps_toilets",
+          "卫生间马桶水箱一直在流水，晚上能听到哗哗的声音，水费都高了",
+          ("day", 2, "19:40"), who="me", preferred_time="工作日晚上或周末", steps=(
+              s(8, "accept"), s(15, "dispatch", to="tech"), s(32, "take"), s(800, "arrive"),
+              s(845, "complete", resolution="更换马桶进水阀和止水阀密封圈，试水正常，不再流水",
+                materials=_materials(("马桶进水阀", "1", "45.00"), ("止水阀密封圈", "2", "5.00")),
+                labour_amount="30.00"))),
+    Story("me_leak", "cuihu", "water_leak",
+          "厨房水槽下水管漏水，地板已经湿了",
+          ("ago", 210), who="me", steps=(
+              s(4, "accept"), s(6, "dispatch", to="tech"), s(9, "take"), s(27, "arrive"),
+              s(150, "urge", note="师傅说去拿配件，一个多小时了还没回来，水还在滴"))),
+    Story("me_noise", "cuihu", "noise_renovation",
+          "楼上装修噪音，晚上十点后还在施工，电钻声吵得孩子没法睡觉",
+          ("ago", 25), who="me",
+          complaint=(("party_kind", "neighbour"), ("demand", "请物业上门制止夜间施工"))),
+    Story("me_light", "cuihu", "lights_sockets",
+          "客厅吊灯不亮了，换了灯泡也不行，可能是开关坏了",
+          ("day", 12, "10:15"), who="me", steps=(
+              s(10, "accept"), s(20, "dispatch", to="tech"), s(35, "take"), s(140, "arrive"),
+              s(170, "complete", resolution="更换客厅墙壁开关一个，测试正常",
+                materials=_materials(("墙壁开关", "1", "18.00")), labour_amount="20.00"),
+              _rate(300, 5, (5, 5, 4, 5, 5), "师傅很准时，修完还帮忙把灯罩擦干净了，点赞！",
+                    ("on_time", "fixed_well", "clean")))),
+    Story("me_garbage", "cuihu", "garbage",
+          "小区垃圾分类投放点的垃圾桶满了没人清，味道很大，苍蝇特别多",
+          ("day", 9, "08:30"), who="me", where="垃圾分类投放点", steps=(
+              s(20, "accept"), s(25, "dispatch", to="cleaner"), s(40, "take"), s(55, "arrive"),
+              s(100, "complete", resolution="已清运垃圾并冲洗垃圾桶，每天下午增加一次清运"),
+              _rate(360, 4, (4, 4, 5, 4, 3), "处理挺快，希望以后能按时清运", ("on_time",)),
+              s(1500, "visit", satisfied=True, note="电话回访：垃圾点已按时清运，业主满意",
+                root_cause="environment", root_cause_note="周末清运班次不足"))),
+    Story("me_card", "cuihu", "locks_access",
+          "单元门禁刷卡没反应，只能等别人开门",
+          ("day", 5, "21:05"), who="me", steps=(
+              s(40, "cancel", reason="换了一张卡可以刷了，不用来了，谢谢"),)),
+    Story("me_fee", "cuihu", "fee_question",
+          "想问一下车位管理费怎么交，能不能和物业费一起交？",
+          ("day", 6, "14:20"), who="me", steps=(
+              s(15, "accept"),
+              s(45, "resolve",
+                resolution="已电话答复：车位管理费可在物业服务中心或线上与物业费合并缴纳，按季度收取"),
+              _rate(120, 5, (5, 5, 5, 5, 4), "回复很清楚，谢谢"))),
+    Story("me_parking", "cuihu", "parking_order",
+          "我的车位又被别人的车占了，车窗上也没留挪车电话",
+          ("ago", 300), who="me", where="parking", steps=(
+              s(8, "accept"), s(12, "dispatch", to="guard"), s(15, "take"), s(25, "arrive"),
+              s(50, "complete", resolution="已通过车牌查询联系车主挪车，并在车位张贴提醒"),
+              _rate(120, 4, (4, 5, 4, 4, 4), "处理及时，希望地库多巡查", ("on_time", "friendly")))),
+    # --- 翠湖花园: neighbours, the technician's day, the grab pool ------------------
+    Story("tap", "cuihu", "taps_toilets",
+          "卫生间洗手盆水龙头关不紧，一直滴水",
+          ("ago", 40), preferred_time="今天下午", steps=(
+              s(6, "accept"), s(10, "dispatch", to="tech"))),
+    Story("pump", "cuihu", "water_leak",
+          "巡逻发现生活泵房进水管接头渗水，地面已有积水",
+          ("ago", 27), who="staff:guard", where="生活泵房", steps=(
+              s(4, "accept"), s(6, "dispatch", to="tech"), s(12, "take"))),
+    Story("socket", "cuihu", "lights_sockets",
+          "厨房插座一插电饭煲就跳闸，整个厨房都没电",
+          ("day", 2, "18:30"), steps=(
+              s(10, "accept"), s(15, "dispatch", to="tech"), s(30, "take"), s(900, "arrive"),
+              s(940, "pause",
+                reason="漏电保护开关损坏，需更换同型号配件，已下单，到货后上门更换"))),
+    Story("well", "cuihu", "sewage",
+          "中心花园旁边的污水井往外冒水，气味很重",
+          ("ago", 35), where="中心花园", steps=(s(5, "accept"),)),
+    Story("window", "cuihu", "windows_glass",
+          "客厅推拉窗滑轮坏了，窗户推不动，也关不严",
+          ("day", 4, "10:00"), preferred_time="明天上午", steps=(
+              s(12, "accept"), s(40, "grab", by="doors"), s(1380, "arrive"),
+              s(1440, "complete", resolution="更换推拉窗滑轮4个，调整轨道并加润滑",
+                materials=_materials(("推拉窗滑轮", "4", "12.00")), labour_amount="50.00"),
+              _rate(1600, 2, (2, 3, 3, 2, 3),
+                    "师傅比约定时间晚了两个小时，也没提前打电话。修完窗户推起来还是有点卡。",
+                    ("slow", "not_fixed")))),
+    Story("closer", "cuihu", "locks_access",
+          "3栋1单元单元门闭门器坏了，门关不上，晚上谁都能进出",
+          ("day", 4, "16:30"), who="staff:guard", where="3栋大堂", steps=(
+              s(10, "accept"), s(30, "grab", by="doors"), s(50, "arrive"))),
+    Story("trapped", "cuihu", "elevator_trapped",
+          "2栋1号电梯困人，里面有一位老人，请尽快！",
+          ("day", 3, "07:50"), who="phone", where="2栋电梯厅", steps=(
+              s(2, "dispatch", to="lift"), s(3, "take"), s(12, "arrive"),
+              s(25, "complete",
+                resolution="已解救被困人员，系电梯门机板故障，已临时修复并通知维保单位检修"),
+              _rate(240, 5, (5, 5, 5, 5, 4), "师傅十分钟就到了，老人没事，非常感谢！",
+                    ("on_time", "friendly")),
+              s(1500, "visit", satisfied=True, note="电话回访：维保单位已更换门机板，业主满意"))),
+    Story("lift_door", "cuihu", "elevator_fault",
+          "电梯3号梯门关不上，反复开关好几次才能走",
+          ("ago", 130), where="3栋电梯厅", steps=(
+              s(5, "accept"), s(6, "dispatch", to="lift"), s(8, "take"), s(25, "arrive"),
+              s(60, "pause", reason="门机皮带老化需更换，已联系电梯维保单位，预计下午到场"))),
+    Story("lift_again", "cuihu", "elevator_fault",
+          "3栋的电梯门一直关不上，老人小孩进出很危险",
+          ("ago", 110), where="3栋电梯厅", steps=(
+              s(6, "reject", duplicate_of="lift_door",
+                reason="同一故障已在处理，合并到先前的报修单"),)),
+    Story("lawn", "cuihu", "greening_care",
+          "中心花园的草坪好久没修剪了，杂草长得很高，晚上蚊子特别多",
+          ("day", 3, "17:00"), where="中心花园", steps=(
+              s(900, "accept"), s(910, "dispatch", to="gardener"), s(930, "take"))),
+    Story("gate", "cuihu", "security",
+          "晚上北大门有外卖电动车随意进出，门岗也不拦，感觉不安全",
+          ("day", 2, "22:10"), where="北大门", steps=(
+              s(610, "accept"), s(620, "dispatch", to="guard"), s(630, "take"),
+              s(660, "arrive"))),
+    Story("chopping", "cuihu", "noise_neighbour",
+          "隔壁单元每天早上六点就开始剁肉，声音很大，已经影响休息一个多月了",
+          ("day", 8, "07:10"),
+          complaint=(("party_kind", "neighbour"), ("demand", "请物业协调，早上七点前不要剁肉")),
+          steps=(
+              s(90, "accept"), s(100, "dispatch", to="guard"), s(110, "take"), s(300, "arrive"),
+              s(330, "complete", resolution="已上门与邻居沟通，对方表示会注意时间，改到七点以后"),
+              _rate(1500, 3, (3, 4, 3, 3, 3), "沟通了，但是没什么效果"),
+              s(2900, "visit", satisfied=False, note="回访时业主反映噪音依旧，要求再次上门协调",
+                root_cause="neighbour"),
+              s(3000, "dispatch", to="guard"), s(3010, "take"))),
+    Story("shade", "cuihu", "general_suggestion",
+          "建议在儿童游乐场加装遮阳棚，夏天滑梯太烫了，孩子没法玩",
+          ("day", 10, "20:15"), where="儿童游乐场", steps=(
+              s(780, "accept"),
+              s(1500, "resolve", resolution="感谢建议，已纳入年度改造计划，预计明年五月前完成安装"),
+              _rate(2000, 5, (5, 5, 5, 5, 5), "回复很认真，期待早日装好"))),
+    Story("thanks_clean", "cuihu", "general_praise",
+          "表扬保洁阿姨，每天把我们单元楼道拖得干干净净，垃圾也及时清理",
+          ("day", 7, "09:30"), steps=(
+              s(30, "accept"),
+              s(120, "resolve", resolution="已将表扬转达本人，并在保洁班组例会上通报表扬"),
+              _rate(600, 5, (5, 5, 5, 5, 5), "谢谢物业"))),
+    Story("pet_mess", "cuihu", "corridor_cleaning",
+          "5栋电梯厅地上有狗的粪便，一早上了都没人清理",
+          ("ago", 90), where="5栋电梯厅", steps=(
+              s(20, "accept"), s(25, "dispatch", to="cleaner"), s(35, "take"))),
+    Story("renovate", "cuihu", "general_inquiry",
+          "家里准备装修，需要办理什么手续？要交装修押金吗？",
+          ("ago", 1200), steps=(s(45, "accept"),)),
+    Story("hall_light", "cuihu", "lighting",
+          "1栋大堂的灯一半不亮，晚上进出很暗",
+          ("day", 5, "19:20"), where="1栋大堂", steps=(
+              s(800, "accept"), s(810, "dispatch", to="doors"), s(830, "take"), s(870, "arrive"),
+              s(900, "complete", resolution="更换大堂吸顶灯灯管3根"),
+              _rate(1100, 4, (4, 4, 4, 4, 4)),
+              s(4920, "reopen", reason="才修好两天，又有两盏灯不亮了"))),
+    # --- 锦绣苑 -----------------------------------------------------------------------
+    Story("j_power", "jinxiu", "power_cut",
+          "整栋楼突然停电了，电梯也停了，家里有老人",
+          ("ago", 45), who="phone", steps=(
+              s(3, "dispatch", to="j.tech"), s(10, "take"),
+              s(40, "urge", note="已经四十分钟了，师傅到了没有？"))),
+    Story("j_ceiling", "jinxiu", "water_leak",
+          "楼上卫生间漏水，我家天花板在滴水，墙皮都泡起来了",
+          ("day", 3, "20:30"), steps=(
+              s(5, "accept"), s(8, "dispatch", to="j.tech"), s(15, "take"), s(35, "arrive"),
+              s(130, "complete",
+                resolution="查明为楼上卫生间防水层老化，已关阀止漏；建议楼上业主做闭水试验后重做防水"),
+              _rate(900, 5, (5, 5, 5, 5, 4), "师傅晚上九点多还赶过来，态度很好",
+                    ("on_time", "friendly")))),
+    Story("j_drain", "jinxiu", "drain_blocked",
+          "卫生间地漏堵了，洗澡水下不去，已经漫到门口了",
+          ("day", 2, "08:40"), steps=(
+              s(6, "accept"), s(20, "grab", by="j.tech"), s(50, "arrive"),
+              s(90, "complete", resolution="疏通卫生间地漏，清出大量头发，试水正常"),
+              _rate(300, 4, (4, 4, 4, 5, 4)))),
+    Story("j_streetlight", "jinxiu", "lighting",
+          "南大门进来那排路灯不亮好几天了，晚上走路看不见",
+          ("ago", 2040), where="南大门"),
+    Story("j_swing", "jinxiu", "facility_damage",
+          "儿童游乐场的秋千链条断了一根，小孩玩很危险，请尽快处理",
+          ("day", 2, "16:00"), where="儿童游乐场", steps=(
+              s(20, "accept"), s(30, "dispatch", to="j.doors"), s(60, "take"))),
+    Story("j_corridor", "jinxiu", "corridor_cleaning",
+          "楼道里有人堆放纸箱杂物，还有很多烟头，有消防隐患",
+          ("day", 6, "11:00"), steps=(
+              s(30, "accept"), s(40, "dispatch", to="j.cleaner"), s(60, "take"),
+              s(90, "arrive"),
+              s(150, "complete", resolution="已清理楼道杂物和烟头，并在单元门口张贴禁止堆放通知"),
+              _rate(400, 5, (5, 5, 4, 5, 5), "很干净了"),
+              s(1700, "visit", satisfied=True, note="电话回访，业主满意",
+                root_cause="environment"))),
+    Story("j_glass", "jinxiu", "windows_glass",
+          "卧室窗户玻璃裂了一道缝，担心会掉下去",
+          ("day", 4, "09:15"), steps=(
+              s(20, "accept"),
+              s(200, "cancel", by="j.desk",
+                reason="业主来电表示已自行联系装修公司更换，取消报修"))),
+    Story("j_scratch", "jinxiu", "parking_order",
+          "我停在地下车库的车被人划了，要求物业赔偿",
+          ("day", 5, "08:10"), where="地下车库",
+          complaint=(("party_kind", "other"), ("demand", "赔偿车辆补漆费用"),
+                     ("is_dispute", True)),
+          steps=(
+              s(40, "accept"),
+              s(240, "reject",
+                reason="经查看监控为第三方所为，已协助业主报警处理；车辆损失不属于物业赔偿范围"))),
+    Story("j_oil", "jinxiu", "garbage",
+          "地下车库入口有一大滩油污，车开进去容易打滑",
+          ("day", 2, "07:45"), where="地下车库", steps=(
+              s(60, "accept"), s(70, "dispatch", to="j.cleaner"),
+              s(600, "urge", note="都大半天了还没人处理"),
+              s(1500, "urge", note="又过了一晚上，再不处理要出事了"))),
+    # --- 钱江中心大厦 -------------------------------------------------------------------
+    Story("q_power", "qianjiang", "power_cut",
+          "办公区东侧突然断电，电脑全部关机了，麻烦尽快来看看",
+          ("ago", 26), who="phone", steps=(s(2, "dispatch", to="q.tech"),)),
+    Story("q_cargo", "qianjiang", "elevator_fault",
+          "货梯按键失灵，按了楼层没反应，送货的都在等",
+          ("ago", 100), who="staff:q.guard", where="一楼大堂", steps=(
+              s(5, "accept"), s(7, "dispatch", to="lift"), s(10, "take"), s(28, "arrive"))),
+    Story("q_lights", "qianjiang", "lights_sockets",
+          "会议室有两排灯管一直闪，开会很难受",
+          ("day", 5, "10:30"), steps=(
+              s(15, "accept"), s(20, "dispatch", to="q.tech"), s(30, "take"), s(90, "arrive"),
+              s(130, "complete", resolution="更换LED灯管6根及镇流器1个",
+                materials=_materials(("LED灯管", "6", "28.00"), ("镇流器", "1", "35.00")),
+                labour_amount="60.00"),
+              _rate(400, 5, (5, 4, 5, 4, 5), "当天下午就修好了，不耽误开会", ("fixed_well",)))),
+    Story("q_umbrella", "qianjiang", "general_suggestion",
+          "建议在一楼大堂增设共享充电宝和雨伞架，下雨天很方便",
+          ("ago", 600), where="一楼大堂", steps=(s(45, "accept"),)),
+    Story("q_thanks", "qianjiang", "general_praise",
+          "保安小王帮我们搬了一上午的办公家具，非常热心，特此表扬",
+          ("day", 8, "15:00"), steps=(
+              s(30, "accept"),
+              s(120, "resolve", resolution="已转达表扬，项目部通报表扬并评为本月服务之星"),
+              _rate(300, 5, (5, 5, 5, 5, 5)))),
+    Story("q_attitude", "qianjiang", "service_attitude",
+          "前台客服接电话态度很差，问了两句就不耐烦地挂了",
+          ("day", 6, "14:00"),
+          complaint=(("party_kind", "staff"), ("party_staff", "q.desk"),
+                     ("demand", "希望客服改进态度并道歉")),
+          steps=(
+              s(30, "accept"),
+              s(1200, "resolve", root_cause="attitude",
+                resolution="已调取通话录音核实，约谈当班客服并组织服务礼仪培训，已向客户致歉"),
+              _rate(1500, 3, (3, 3, 4, 3, 3), "道歉了，希望以后能改进"),
+              s(2900, "visit", satisfied=True, note="客服主管回访，客户接受道歉"))),
+    Story("q_garage", "qianjiang", "water_leak",
+          "地下车库B2顶板渗水，一直滴到车上",
+          ("day", 9, "09:00"), where="地下车库", steps=(
+              s(12, "accept"), s(20, "dispatch", to="q.tech"), s(40, "take"), s(70, "arrive"),
+              s(320, "complete", resolution="渗漏点为消防管道接头，已更换密封件并做防水处理"),
+              _rate(500, 3, (3, 4, 4, 3, 4), "修得还行，就是来得有点慢", ("slow",)),
+              s(1440, "visit", satisfied=True, note="电话回访：已不再渗水，客户满意"))),
+)  # fmt: skip
+del s
+
+
+def story_fits_before(story: Story, now: datetime.datetime) -> bool:
+    """Every step of the story happened before ``now``, whatever the time of day."""
+    last = max((minutes for minutes, _a, _k in story.steps), default=0)
+    if story.when[0] == "ago":
+        return last < story.when[1]
+    _day, days, clock = story.when
+    hours, minutes = map(int, clock.split(":"))
+    # It starts ``days`` ago at ``clock`` and must end before today's midnight.
+    return hours * 60 + minutes + last < days * 24 * 60
+
+
+class _WorkOrders:
+    def __init__(self, builder: _Builder, staff, communities):
+        self.builder = builder
+        self.rng = builder.rng
+        self.communities = communities
+        self.now = timezone.now().replace(second=0, microsecond=0)
+        self.members = {}
+        for key, (role, community, trade, n) in STAFF_KEYS.items():
+            matches = [
+                member
+                for member, (_u, r, comms, trades, _off) in staff
+                if r == role
+                and community in {c.code for c in comms}
+                and (trade is None or trade in trades)
+            ]
+            self.members[key] = matches[n]
+        self.actors = {key: Actor(m.user) for key, m in self.members.items()}
+        self.field_actors = {
+            m.pk: a for m, a in zip(self.members.values(), self.actors.values(), strict=True)
+        }
+        self.categories = {
+            c.code: c for c in Category.objects.filter(company_id=communities["cuihu"].company_id)
+        }
+        self.areas = {
+            (a.community_id, a.name): a
+            for a in CommonArea.objects.filter(community__in=communities.values())
+        }
+        self.orders: dict[str, WorkOrder] = {}
+        self.reporters: dict[str, Actor] = {}
+        self.neighbours = self._neighbours()
+
+    def _neighbours(self):
+        """Residents with a login and a settled home or office, per community."""
+        settled = self.builder.today - datetime.timedelta(days=30)
+        # Ids, not the related objects: saving cleared the ties' cached relations.
+        people = {person.pk: person for person in self.builder.residents}
+        houses = {house.pk: house for house in self.builder.houses}
+        homes, seen = {}, set()
+        for tie in self.builder.residencies:
+            person, house = people[tie.resident_id], houses[tie.house_id]
+            if (
+                person.user_id is None
+                or person.mobile == RESIDENT_MOBILE
+                or tie.move_out is not None
+                or (tie.move_in and tie.move_in > settled)
+                or house.kind not in (House.Kind.RESIDENCE, House.Kind.OFFICE)
+                or person.pk in seen
+            ):
+                continue
+            seen.add(person.pk)
+            homes.setdefault(house.community.code, []).append((person, house))
+        return homes
+
+    def start(self, story: Story) -> datetime.datetime:
+        if story.when[0] == "ago":
+            return self.now - datetime.timedelta(minutes=story.when[1])
+        _day, days, clock = story.when
+        hours, minutes = map(int, clock.split(":"))
+        return datetime.datetime.combine(
+            self.builder.today - datetime.timedelta(days=days),
+            datetime.time(hours, minutes),
+            tzinfo=timezone.get_current_timezone(),
+        )
+
+    def play(self) -> None:
+        timeline = []
+        for index, story in enumerate(STORIES):
+            if not story_fits_before(story, self.now):
+                raise ValueError(f"Demo story {story.key} would end in the future.")
+            start = self.start(story)
+            timeline.append((start, index, -1, story, "submit", {}))
+            for n, (minutes, action, kwargs) in enumerate(story.steps):
+                at = start + datetime.timedelta(minutes=minutes)
+                timeline.append((at, index, n, story, action, kwargs))
+        timeline.sort(key=lambda row: row[:3])
+        clock = {"now": self.now}
+        # The services read the time from django.utils.timezone.now: hold it at each
+        # step's moment. This runs once, inside the loader's transaction, before any
+        # server or worker has started. The sweep runs a second before each step:
+        # steps and deadlines fall on whole minutes, and a sweep exactly at a deadline
+        # finds the at-risk clock neither breached nor past its next check.
+        # Desks and managers do not change meanwhile: resolve them once, and deliver
+        # every notice in one task after the load commits.
+        with (
+            mock.patch.object(timezone, "now", lambda: clock["now"]),
+            remembered_audiences(),
+            delivered_together(),
+        ):
+            for at, _index, _n, story, action, kwargs in timeline:
+                sweep_sla(now=at - datetime.timedelta(seconds=1))
+                clock["now"] = at
+                getattr(self, f"do_{action}")(story, **kwargs)
+            sweep_sla(now=self.now - datetime.timedelta(seconds=1))
+
+    # --- who acts ------------------------------------------------------------------
+    def desk(self, story) -> Actor:
+        desk, complaints = DESKS[story.community]
+        is_complaint = self.orders[story.key].request_type == RequestType.COMPLAINT
+        return self.actors[complaints if is_complaint else desk]
+
+    def assignee(self, story) -> Actor:
+        member = self.orders[story.key].assignee
+        if member.pk not in self.field_actors:
+            self.field_actors[member.pk] = Actor(member.user)
+        return self.field_actors[member.pk]
+
+    def reporter(self, story) -> Actor:
+        return self.reporters[story.key]
+
+    # --- the steps ------------------------------------------------------------------
+    def do_submit(self, story):
+        community = self.communities[story.community]
+        if story.who == "me":
+            person, house = self.builder.demo_resident, self.builder.demo_home
+        elif story.who.startswith("staff:"):
+            person, house = None, None
+        else:
+            homes = self.neighbours[story.community]
+            person, house = homes.pop(self.rng.randrange(len(homes)))
+        if story.where == "home":
+            place = {"house": house}
+        elif story.where == "parking":
+            place = {"house": self.builder.demo_space}
+        else:
+            place = {"common_area": self.areas[(community.pk, story.where)]}
+        if story.who == "phone":
+            actor = self.actors[DESKS[story.community][0]]
+            extra = {"channel": Channel.PHONE, "reporter": person.user}
+            extra |= {"contact_name": person.name, "contact_mobile": person.mobile}
+        elif story.who.startswith("staff:"):
+            key = story.who.removeprefix("staff:")
+            actor, member = self.actors[key], self.members[key]
+            extra = {"channel": Channel.STAFF}
+            extra |= {"contact_name": member.name, "contact_mobile": member.mobile}
+        else:
+            actor, extra = Actor(person.user), {"channel": Channel.RESIDENT_H5}
+        if person is not None:
+            self.reporters[story.key] = Actor(person.user)
+        complaint = dict(story.complaint)
+        if "party_staff" in complaint:
+            complaint["party_staff"] = self.members[complaint["party_staff"]]
+        if complaint:
+            extra["complaint"] = complaint
+        self.orders[story.key] = wo.submit_order(
+            actor=actor,
+            category=self.categories[story.category],
+            description=story.description,
+            preferred_time=story.preferred_time,
+            **place,
+            **extra,
+        )
+
+    def _did(self, story, order) -> None:
+        self.orders[story.key] = order
+
+    def do_accept(self, story):
+        self._did(story, wo.accept_order(actor=self.desk(story), order=self.orders[story.key]))
+
+    def do_dispatch(self, story, to):
+        order, member = self.orders[story.key], self.members[to]
+        if order.status == Status.DISPATCHED and order.assignee_id == member.pk:
+            return  # accepting it dispatched it to them automatically
+        self._did(story, wo.dispatch_order(actor=self.desk(story), order=order, assignee=member))
+
+    def do_grab(self, story, by):
+        self._did(story, wo.grab_order(actor=self.actors[by], order=self.orders[story.key]))
+
+    def do_take(self, story):
+        self._did(story, wo.take_order(actor=self.assignee(story), order=self.orders[story.key]))
+
+    def do_arrive(self, story):
+        self._did(story, wo.arrive(actor=self.assignee(story), order=self.orders[story.key]))
+
+    def do_pause(self, story, reason):
+        order = self.orders[story.key]
+        self._did(story, wo.pause_order(actor=self.assignee(story), order=order, reason=reason))
+
+    def do_complete(self, story, resolution, materials=(), labour_amount="0"):
+        order = wo.complete_order(
+            actor=self.assignee(story),
+            order=self.orders[story.key],
+            resolution=resolution,
+            materials=list(materials),
+            labour_amount=labour_amount,
+        )
+        self._did(story, order)
+
+    def do_resolve(self, story, resolution, root_cause=""):
+        order = wo.resolve_order(
+            actor=self.desk(story),
+            order=self.orders[story.key],
+            resolution=resolution,
+            root_cause=root_cause,
+        )
+        self._did(story, order)
+
+    def do_rate(self, story, overall, comment="", reasons=(), **dimensions):
+        order = wo.rate_order(
+            actor=self.reporter(story),
+            order=self.orders[story.key],
+            overall=overall,
+            comment=comment,
+            reasons=list(reasons),
+            **dimensions,
+        )
+        self._did(story, order)
+
+    def do_visit(self, story, satisfied, note, root_cause="", root_cause_note=""):
+        order = wo.return_visit(
+            actor=self.desk(story),
+            order=self.orders[story.key],
+            satisfied=satisfied,
+            note=note,
+            root_cause=root_cause,
+            root_cause_note=root_cause_note,
+        )
+        self._did(story, order)
+
+    def do_urge(self, story, note):
+        order = self.orders[story.key]
+        self._did(story, wo.urge_order(actor=self.reporter(story), order=order, note=note))
+
+    def do_reopen(self, story, reason):
+        order = self.orders[story.key]
+        self._did(story, wo.reopen_order(actor=self.reporter(story), order=order, reason=reason))
+
+    def do_cancel(self, story, reason, by=None):
+        actor = self.actors[by] if by else self.reporter(story)
+        order = wo.cancel_order(actor=actor, order=self.orders[story.key], reason=reason)
+        self._did(story, order)
+
+    def do_reject(self, story, reason, duplicate_of=None):
+        order = wo.reject_order(
+            actor=self.desk(story),
+            order=self.orders[story.key],
+            reason=reason,
+            duplicate_of=self.orders[duplicate_of] if duplicate_of else None,
+        )
+        self._did(story, order)
