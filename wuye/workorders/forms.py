@@ -458,7 +458,7 @@ class RejectForm(forms.Form):
 def _root_cause_field(*, required: bool = True) -> forms.ChoiceField:
     return forms.ChoiceField(
         label=capfirst(_("root cause")),
-        choices=[("", "---------"), *RootCause.choices],
+        choices=[("", _("Choose the root cause")), *RootCause.choices],
         required=required,
     )
 

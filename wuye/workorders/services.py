@@ -62,6 +62,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "reopen": (frozenset({S.COMPLETED, S.RATED, S.CLOSED}), S.ACCEPTED),
 }
 
+FINAL_STATUSES = frozenset({S.CLOSED, S.CANCELLED, S.REJECTED})
 URGES_PER_HOUR = 3
 REOPEN_WITHIN = datetime.timedelta(days=7)
 
@@ -628,9 +629,9 @@ def record_root_cause(*, actor, order: WorkOrder, root_cause: str, note: str = "
     if root_cause not in RootCause.values:
         raise ValidationError({"root_cause": _("Choose one of the listed root causes.")})
     locked = WorkOrder.objects.select_for_update().get(pk=order.pk)
-    if locked.status == S.CLOSED:
+    if locked.status in FINAL_STATUSES:
         raise InvalidTransition(
-            _("The complaint is closed; its root cause can no longer change."),
+            _("The complaint is finished; its root cause can no longer change."),
             code="invalid_transition",
         )
     details, _created = Complaint.objects.get_or_create(order=locked)

@@ -157,7 +157,7 @@ ACTIONS = {
         ),
         Action(
             "cause",
-            gettext_lazy("Root cause"),
+            gettext_lazy("Record the root cause"),
             RootCauseForm,
             lambda actor, order, d: (
                 services.record_root_cause(
@@ -226,7 +226,7 @@ def _record_actions(actor, order, feedback) -> list[str]:
     names = []
     if (
         order.request_type == RequestType.COMPLAINT
-        and order.status != Status.CLOSED
+        and order.status not in services.FINAL_STATUSES
         and services.is_desk(actor, order, "cause")
     ):
         names.append("cause")
