@@ -198,3 +198,19 @@ def test_reply_to_a_rating_from_the_console(cast, frozen):
 
     visits = client.get(VISITS).content.decode()
     assert order.number in visits and "Recovery by" in visits
+
+
+def test_export_carries_the_complaint_columns(cast, frozen):
+    import io
+
+    import openpyxl
+
+    order = phone_complaint(cast)
+    wo.record_root_cause(actor=cast.actor("service_supervisor"), order=order, root_cause="fees")
+    response = cast.client("dispatcher").get(reverse("orders_console:export"))
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    header, row = list(book.active.iter_rows(values_only=True))
+    columns = dict(zip(header, row, strict=True))
+    assert columns["Complained about"] == "A department: 保洁部"
+    assert columns["Dispute"] == "No" and columns["Root cause"] == "Fees and charges"
+    assert columns["SLA state"] == "On track" and columns["Closed by"] is None

@@ -20,7 +20,7 @@ from openpyxl.styles import Font
 from wuye.core.masking import mask_mobile
 from wuye.core.services import require
 from wuye.imports.exports import XLSX_TYPE, spooled_file
-from wuye.workorders.models import Feedback, Material
+from wuye.workorders.models import Complaint, Feedback, Material
 
 __all__ = ["XLSX_TYPE", "export_orders", "spooled_file"]
 
@@ -54,6 +54,12 @@ def headers() -> list[str]:
         _("Rating (1–5)"),
         _("Reopened"),
         _("Urged"),
+        _("SLA state"),
+        _("Closed by"),
+        _("Complained about"),
+        _("Demand"),
+        _("Dispute"),
+        _("Root cause"),
     ]
 
 
@@ -94,6 +100,7 @@ def export_orders(*, actor, orders, out) -> None:
             "common_area",
             "assignee",
             "feedback",
+            "complaint__party_staff",
         )
         .prefetch_related(Prefetch("materials", queryset=Material.objects.order_by("id")))
         .order_by("id")
@@ -125,9 +132,28 @@ def export_orders(*, actor, orders, out) -> None:
                 _rating(order),
                 order.reopen_count,
                 order.urge_count,
+                order.get_sla_state_display(),
+                order.get_close_reason_display() or None,
+                *_complaint_columns(order),
             ]
         )
     book.save(out)
+
+
+def _complaint_columns(order) -> list:
+    try:
+        details = order.complaint
+    except Complaint.DoesNotExist:
+        return [None, None, None, None]
+    party = details.get_party_kind_display()
+    if details.party:
+        party = f"{party}: {details.party}"
+    return [
+        party,
+        details.demand or None,
+        _("Yes") if details.is_dispute else _("No"),
+        details.get_root_cause_display() or None,
+    ]
 
 
 def _rating(order) -> int | None:
