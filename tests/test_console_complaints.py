@@ -214,3 +214,14 @@ def test_export_carries_the_complaint_columns(cast, frozen):
     assert columns["Complained about"] == "A department: 保洁部"
     assert columns["Dispute"] == "No" and columns["Root cause"] == "Fees and charges"
     assert columns["SLA state"] == "On track" and columns["Closed by"] is None
+
+
+def test_board_and_export_filter_by_sla_state(cast, frozen):
+    late = phone_complaint(cast)
+    WorkOrder.objects.filter(pk=late.pk).update(sla_state="breached")
+    fine = phone_complaint(cast)
+    client = cast.client("dispatcher")
+    board = client.get(reverse("orders_console:board"), {"sla_state": "breached"}).content.decode()
+    assert late.number in board and fine.number not in board
+    bad = client.get(reverse("orders_console:board"), {"sla_state": "late"})
+    assert bad.status_code == 200 and "Select a valid choice" in bad.content.decode()

@@ -26,6 +26,7 @@ from wuye.workorders.models import (
     ComplaintParty,
     RequestType,
     RootCause,
+    SlaState,
     Status,
     Urgency,
     WorkOrder,
@@ -90,6 +91,11 @@ class OrderFilterForm(forms.Form):
     )
     assignee = forms.ModelChoiceField(
         queryset=StaffMember.objects.none(), required=False, label=capfirst(_("assignee"))
+    )
+    sla_state = forms.ChoiceField(
+        choices=[("", _("Any SLA state")), *SlaState.choices],
+        required=False,
+        label=capfirst(_("SLA state")),
     )
     date_from = forms.DateField(
         required=False,
@@ -170,6 +176,8 @@ class OrderFilterForm(forms.Form):
             queryset = queryset.filter(urgency=data["urgency"])
         if data.get("assignee"):
             queryset = queryset.filter(assignee=data["assignee"])
+        if data.get("sla_state"):
+            queryset = queryset.filter(sla_state=data["sla_state"])
         queryset = submitted_between(queryset, data.get("date_from"), data.get("date_to"))
         keyword = (data.get("q") or "").strip()
         if keyword.isdigit():
