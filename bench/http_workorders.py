@@ -28,7 +28,13 @@ operation: requests, non-2xx (409 apart), throughput, p50/p95/p99/max latency (c
 time, connection set-up included: gunicorn's sync workers close the connection after each
 response) and the ratio of its p95 to the /healthz p95. Then, in-process, the SQL each
 operation runs (query counts) and ``EXPLAIN (ANALYZE, BUFFERS)`` of each list variant's page
-query. Exit status 1 on any non-2xx other than 409, or a replay that was not replayed.
+query. Exit status 1 on any non-2xx other than 409, a replay that was not replayed, or a
+client thread that died.
+
+CPU accounting: the gunicorn workers, the PostgreSQL backends connected to the benchmark
+database, this process, and the rest of the machine (other work on the same cores). With
+``--with-worker`` the task worker's database backend counts under PostgreSQL and its own
+Python process under "others".
 
     uv run python bench/http_workorders.py                       # 50 clients, 60 s per phase
     uv run python bench/http_workorders.py --clients 20 --requests 5000 --workers 2
@@ -216,9 +222,16 @@ def run_phase(url, clients, kind, workload, duration, requests, seed):
         return True
 
     def client(index):
+        rec = recorders[index]
+        try:
+            client_loop(index, rec)
+        except Exception as exc:  # a dead client would silently lower the concurrency
+            rec.errors.append(("client thread died", "", 0, repr(exc)))
+            raise
+
+    def client_loop(index, rec):
         rng = random.Random(seed * 1000 + index)
         conn = Connection(url)
-        rec = recorders[index]
         last_submit = None
         start_barrier.wait()
         while True:
@@ -681,6 +694,8 @@ def main(argv=None) -> int:
     duration = None if args.requests else args.duration
 
     info = json.loads(args.settings.read_text())
+    if any("supervisor" not in c for c in info["communities"]):
+        sys.exit(f"{args.settings} is from an older generator: rerun gen_workorders.py --recreate")
     setup_django(info["database_url"])
     rng = random.Random(args.seed)
     pools = load_pools(info, rng)
@@ -845,7 +860,7 @@ def main(argv=None) -> int:
         + "\n"
     )
     print(f"\nwritten to {args.out}")
-    return 1 if real_errors or replays_missed else 0
+    return 1 if real_errors or replays_missed else 0  # a dead thread is a status-0 error
 
 
 if __name__ == "__main__":
