@@ -144,15 +144,36 @@ def test_sweep_queries_per_batch_do_not_grow_with_due_orders(cast, clock):
     assert swept >= 6 and queries <= (swept + 1) // 2 * few[1]
 
 
-def test_sweep_writes_the_same_fields_as_a_save(cast, clock, settings):
+@pytest.mark.parametrize("later", [13, 16, 80])
+def test_sweep_stores_exactly_what_evaluate_computed(cast, clock, settings, later):
+    from wuye.workorders.sla import evaluate
+
     settings.WORKORDER_ESCALATE_AFTER_MINUTES = 60
-    order = report(cast)
-    clock.move_to(minutes(80), tick=False)
-    assert sweep_sla() == 1
-    swept = WorkOrder.objects.get(pk=order.pk)
-    assert swept.sla_state == SlaState.BREACHED and swept.priority == order.priority + 1
-    assert swept.sla["clocks"]["response"]["escalated"] is True
-    assert swept.sla_next_check is None or swept.sla_next_check > minutes(80)
+    clock.move_to(FRIDAY_10 + datetime.timedelta(microseconds=654321), tick=False)
+    desk = cast.actor("dispatcher")
+    order = wo.accept_order(actor=desk, order=report(cast))
+    order = wo.dispatch_order(actor=desk, order=order, assignee=cast.staff["technician"])
+    other = report(cast)
+    clock.move_to(minutes(later) + datetime.timedelta(microseconds=123457), tick=False)
+    expected = {}
+    for each in (order, other):
+        each = WorkOrder.objects.get(pk=each.pk)
+        changes = evaluate(each, now=timezone.now())
+        escalations = [c for c in changes if c[0] == EventType.SLA_ESCALATED]
+        expected[each.pk] = (
+            each.sla,
+            each.sla_state,
+            each.sla_next_check,
+            each.priority + len(escalations),
+        )
+    assert sweep_sla() == sum(
+        1 for o in (order, other) if o.sla_next_check and o.sla_next_check <= timezone.now()
+    )
+    assert any(values[2] and values[2].microsecond for values in expected.values())
+    for pk, values in expected.items():
+        swept = WorkOrder.objects.get(pk=pk)
+        assert (swept.sla, swept.sla_state, swept.sla_next_check, swept.priority) == values
+    assert WorkOrder.objects.get(pk=other.pk).sla_state != SlaState.ON_TRACK
     assert sweep_sla() == 0
 
 

@@ -170,18 +170,22 @@ def _surfaces(order, user_ids: set[int]) -> dict[str, list[int]]:
 
 
 def _surfaces_in(company_id: int, user_ids: set[int]) -> dict[str, list[int]]:
-    members = {
-        m.user_id: m
-        for m in StaffMember.objects.filter(
-            user_id__in=user_ids, company_id=company_id
-        ).prefetch_related("roles")
-    }
+    """Staff whose roles are all field roles read it in the field app, other staff in
+    the console, everyone else (residents) in the H5 app. One query: (user, role code)
+    pairs, a member without roles giving one pair with no code."""
+    roles: dict[int, set[str]] = {}
+    for user_id, code in StaffMember.objects.filter(
+        user_id__in=user_ids, company_id=company_id
+    ).values_list("user_id", "roles__code"):
+        codes = roles.setdefault(user_id, set())
+        if code is not None:
+            codes.add(code)
     groups: dict[str, list[int]] = {}
     for user_id in sorted(user_ids):
-        member = members.get(user_id)
-        if member is None:
+        codes = roles.get(user_id)
+        if codes is None:
             surface = "orders_resident"
-        elif {r.code for r in member.roles.all()} <= FIELD_ROLES:
+        elif codes <= FIELD_ROLES:
             surface = "orders_field"
         else:
             surface = "orders_console"

@@ -8,6 +8,7 @@ recipients' apps read once per batch, one delivery task per batch enqueued at co
 About a dozen queries per batch of 500, whatever is due.
 """
 
+import datetime
 import json
 
 from django.db import connection, transaction
@@ -59,30 +60,29 @@ def sweep_sla(*, now=None, batch: int = BATCH) -> int:
 def _write(orders: list[WorkOrder]) -> None:
     """Save the swept fields of many orders in one statement.
 
-    On PostgreSQL one ``UPDATE … FROM unnest(arrays)`` with a parameter per column;
-    ``bulk_update`` would build a ``CASE WHEN id = … THEN …`` expression per field and
-    order, which costs Django more time to compile than the database takes to run."""
+    On PostgreSQL one ``UPDATE … FROM jsonb_to_recordset(%s)``: the new values travel
+    as one JSON document. ``bulk_update`` would build a ``CASE WHEN id = … THEN …``
+    expression per field and order, which costs Django more time to compile than the
+    database takes to run it."""
     if connection.vendor != "postgresql":
         WorkOrder.objects.bulk_update(orders, SWEPT_FIELDS)
         return
     meta = WorkOrder._meta
-    pk = meta.pk
-    fields = [meta.get_field(name) for name in SWEPT_FIELDS]
+    fields = [meta.pk, *(meta.get_field(name) for name in SWEPT_FIELDS)]
     quote = connection.ops.quote_name
-    columns = [pk, *fields]
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in columns)
-    names = ", ".join(quote(field.column) for field in columns)
-    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
-    key = quote(pk.column)
-    values = [[order.pk for order in orders]]
-    for field in fields:
-        column = [field.value_from_object(order) for order in orders]
-        if field.get_internal_type() == "JSONField":
-            column = [json.dumps(value, cls=field.encoder) for value in column]
-        values.append(column)
+    rows = [{field.column: field.value_from_object(order) for field in fields} for order in orders]
+    record = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
+    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields[1:])
+    key = quote(meta.pk.column)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
-            f"FROM unnest({arrays}) AS v({names}) WHERE t.{key} = v.{key}",
-            values,
+            f"FROM jsonb_to_recordset(%s::jsonb) AS v({record}) WHERE t.{key} = v.{key}",
+            [json.dumps(rows, default=_iso)],
         )
+
+
+def _iso(value):
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()  # to the microsecond, as the column keeps it
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
