@@ -36,6 +36,7 @@ from wuye.workorders.models import (
     WorkOrder,
     WorkOrderEvent,
 )
+from wuye.workorders.timeouts import run_timeouts
 
 pytestmark = pytest.mark.django_db
 
@@ -320,6 +321,10 @@ def test_work_order_timelines_are_plausible(loaded):
         steps = [order.accepted_at, order.dispatched_at, order.taken_at, order.arrived_at]
         steps = [t for t in steps if t is not None] + [order.completed_at or now]
         assert steps == sorted(steps), order.number
+
+
+def test_the_minute_jobs_find_nothing_left_to_do(loaded):
+    assert run_timeouts() == {"expired": 0, "closed": 0}
 
 
 @pytest.mark.parametrize("hour", [0, 7, 12, 23])

@@ -36,6 +36,7 @@ from wuye.workorders import services as wo
 from wuye.workorders.models import Category, Channel, Feedback, RequestType, Status, WorkOrder
 from wuye.workorders.notices import remembered_audiences
 from wuye.workorders.sweep import sweep_sla
+from wuye.workorders.timeouts import run_timeouts
 
 PASSWORD = "wuye-demo-2026"
 SEED = 2026
@@ -813,8 +814,9 @@ class _Builder:
 # services (wuye.workorders.services; accepting an automatic-mode order runs
 # wuye.workorders.dispatch.auto_dispatch) with the clock held at the moment of each
 # step, so numbers, timelines, SLA deadlines and breaches are what the system would
-# have produced. Stories are replayed in time order across orders, with the SLA sweep
-# run before each step and once more at the end.
+# have produced. Stories are replayed in time order across orders, with the minute
+# jobs (the SLA sweep, the take and rating timeouts) run before each step and once
+# more at the end, so the scheduler finds nothing left to change.
 #
 # Who: "me" is the printed resident; "resident" (default) a resident of the community
 # picked by the seed; "phone" the desk recording a resident's call; "staff:<key>" a
@@ -937,8 +939,8 @@ STORIES = (
     # --- 翠湖花园: neighbours, the technician's day, the grab pool ------------------
     Story("tap", "cuihu", "taps_toilets",
           "卫生间洗手盆水龙头关不紧，一直滴水",
-          ("ago", 40), preferred_time="今天下午", steps=(
-              s(6, "accept"), s(10, "dispatch", to="tech"))),
+          ("ago", 15), preferred_time="今天下午", steps=(
+              s(3, "accept"), s(5, "dispatch", to="tech"))),
     Story("pump", "cuihu", "water_leak",
           "巡逻发现生活泵房进水管接头渗水，地面已有积水",
           ("ago", 27), who="staff:guard", where="生活泵房", steps=(
@@ -1034,7 +1036,7 @@ STORIES = (
     Story("j_power", "jinxiu", "power_cut",
           "整栋楼突然停电了，电梯也停了，家里有老人",
           ("ago", 45), who="phone", steps=(
-              s(3, "dispatch", to="j.tech"), s(10, "take"),
+              s(3, "dispatch", to="j.tech"), s(8, "take"),
               s(40, "urge", note="已经四十分钟了，师傅到了没有？"))),
     Story("j_ceiling", "jinxiu", "water_leak",
           "楼上卫生间漏水，我家天花板在滴水，墙皮都泡起来了",
@@ -1056,7 +1058,7 @@ STORIES = (
     Story("j_swing", "jinxiu", "facility_damage",
           "儿童游乐场的秋千链条断了一根，小孩玩很危险，请尽快处理",
           ("day", 2, "16:00"), where="儿童游乐场", steps=(
-              s(20, "accept"), s(30, "dispatch", to="j.doors"), s(60, "take"))),
+              s(20, "accept"), s(30, "dispatch", to="j.doors"), s(55, "take"))),
     Story("j_corridor", "jinxiu", "corridor_cleaning",
           "楼道里有人堆放纸箱杂物，还有很多烟头，有消防隐患",
           ("day", 6, "11:00"), steps=(
@@ -1084,13 +1086,13 @@ STORIES = (
     Story("j_oil", "jinxiu", "garbage",
           "地下车库入口有一大滩油污，车开进去容易打滑",
           ("day", 2, "07:45"), where="地下车库", steps=(
-              s(60, "accept"), s(70, "dispatch", to="j.cleaner"),
+              s(60, "accept"), s(70, "dispatch", to="j.cleaner"), s(90, "take"),
               s(600, "urge", note="都大半天了还没人处理"),
               s(1500, "urge", note="又过了一晚上，再不处理要出事了"))),
     # --- 钱江中心大厦 -------------------------------------------------------------------
     Story("q_power", "qianjiang", "power_cut",
           "办公区东侧突然断电，电脑全部关机了，麻烦尽快来看看",
-          ("ago", 26), who="phone", steps=(s(2, "dispatch", to="q.tech"),)),
+          ("ago", 8), who="phone", steps=(s(2, "dispatch", to="q.tech"),)),
     Story("q_cargo", "qianjiang", "elevator_fault",
           "货梯按键失灵，按了楼层没反应，送货的都在等",
           ("ago", 100), who="staff:q.guard", where="一楼大堂", steps=(
@@ -1126,7 +1128,7 @@ STORIES = (
     Story("q_garage", "qianjiang", "water_leak",
           "地下车库B2顶板渗水，一直滴到车上",
           ("day", 9, "09:00"), where="地下车库", steps=(
-              s(12, "accept"), s(20, "dispatch", to="q.tech"), s(40, "take"), s(70, "arrive"),
+              s(12, "accept"), s(20, "dispatch", to="q.tech"), s(28, "take"), s(70, "arrive"),
               s(320, "complete", resolution="渗漏点为消防管道接头，已更换密封件并做防水处理"),
               _rate(500, 3, (3, 4, 4, 3, 4), "修得还行，就是来得有点慢", ("slow",)),
               s(1440, "visit", satisfied=True, note="电话回访：已不再渗水，客户满意"))),
@@ -1223,7 +1225,7 @@ class _WorkOrders:
         clock = {"now": self.now}
         # The services read the time from django.utils.timezone.now: hold it at each
         # step's moment. This runs once, inside the loader's transaction, before any
-        # server or worker has started. The sweep runs a second before each step:
+        # server or worker has started. The minute jobs run a second before each step:
         # steps and deadlines fall on whole minutes, and a sweep exactly at a deadline
         # finds the at-risk clock neither breached nor past its next check.
         # Desks and managers do not change meanwhile: resolve them once, and deliver
@@ -1234,10 +1236,15 @@ class _WorkOrders:
             delivered_together(),
         ):
             for at, _index, _n, story, action, kwargs in timeline:
-                sweep_sla(now=at - datetime.timedelta(seconds=1))
+                self.minute_jobs(at - datetime.timedelta(seconds=1))
                 clock["now"] = at
                 getattr(self, f"do_{action}")(story, **kwargs)
-            sweep_sla(now=self.now - datetime.timedelta(seconds=1))
+            self.minute_jobs(self.now - datetime.timedelta(seconds=1))
+
+    @staticmethod
+    def minute_jobs(now) -> None:
+        sweep_sla(now=now)
+        run_timeouts(now=now)
 
     # --- who acts ------------------------------------------------------------------
     def desk(self, story) -> Actor:
