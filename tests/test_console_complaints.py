@@ -225,3 +225,29 @@ def test_board_and_export_filter_by_sla_state(cast, frozen):
     assert late.number in board and fine.number not in board
     bad = client.get(reverse("orders_console:board"), {"sla_state": "late"})
     assert bad.status_code == 200 and "Select a valid choice" in bad.content.decode()
+
+
+def test_intake_attaches_photos_and_refuses_bad_files(cast, frozen, settings, tmp_path):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from wuye.core.models import Photo
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), "teal").save(buffer, "JPEG")
+    good = SimpleUploadedFile("a.jpg", buffer.getvalue(), content_type="image/jpeg")
+    bad = SimpleUploadedFile("b.jpg", b"not a photo" * 50, content_type="image/jpeg")
+    client = cast.client("dispatcher")
+
+    response = client.post(INTAKE, {**intake_data(cast), "photos": [bad]})
+    assert response.status_code == 200 and "b.jpg" in response.content.decode()
+    assert not WorkOrder.objects.exists() and not Photo.objects.exists()
+
+    response = client.post(INTAKE, {**intake_data(cast), "photos": [good]})
+    assert response.status_code == 302
+    order = WorkOrder.objects.get()
+    photos = order.events.get(type=EventType.SUBMITTED).photos.all()
+    assert [p.uploaded_by for p in photos] == [cast.users["dispatcher"]]

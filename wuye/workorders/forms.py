@@ -19,6 +19,7 @@ from wuye.estates.models import CommonArea, Community
 from wuye.people.forms import HousePickerMixin
 from wuye.people.models import mobile_validator
 from wuye.staff.models import StaffMember
+from wuye.workorders.forms_mobile import PhotosField
 from wuye.workorders.models import (
     OPEN_STATUSES,
     Category,
@@ -262,6 +263,7 @@ class IntakeForm(HousePickerMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     is_dispute = forms.BooleanField(label=capfirst(_("dispute (纠纷)")), required=False)
+    photos = PhotosField()
 
     COMPLAINT_FIELDS = ("party_kind", "party_staff", "party_name", "demand", "is_dispute")
 
@@ -315,6 +317,7 @@ class IntakeForm(HousePickerMixin, forms.Form):
                 "category",
                 "urgency",
                 "description",
+                "photos",
                 "preferred_time",
                 "may_enter",
                 "contact_name",

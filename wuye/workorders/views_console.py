@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wuye.core.console import KeysetPage, add_service_errors, console_view, keyset_page
 from wuye.core.masking import mask_mobile
+from wuye.core.photos import stored_photos
 from wuye.core.scoping import get_visible_or_404
 from wuye.core.services import require
 from wuye.estates.models import House
@@ -506,12 +507,15 @@ def intake(request):
     actor = request.actor
     require(actor, "workorders.view")
     if request.method == "POST":
-        form = IntakeForm(request.POST, actor=actor)
+        form = IntakeForm(request.POST, request.FILES, actor=actor)
     else:
         form = IntakeForm(initial=_intake_initial(request), actor=actor)
     if request.method == "POST" and form.is_valid():
         try:
-            order = services.submit_order(actor=actor, **form.service_kwargs())
+            with stored_photos(
+                actor=actor, images=form.cleaned_data["photos"], company=actor.staff.company
+            ) as photos:
+                order = services.submit_order(actor=actor, photos=photos, **form.service_kwargs())
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
