@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import authenticate
@@ -325,6 +326,18 @@ def test_work_order_timelines_are_plausible(loaded):
 
 def test_the_minute_jobs_find_nothing_left_to_do(loaded):
     assert run_timeouts() == {"expired": 0, "closed": 0}
+
+
+def test_the_replay_knows_when_a_timeout_is_due():
+    now = timezone.now()
+    ago = lambda minutes: now - datetime.timedelta(minutes=minutes)  # noqa: E731
+    due = demo._WorkOrders.timed_out
+    sent = "dispatched"
+    assert due(SimpleNamespace(status=sent, urgency="urgent", dispatched_at=ago(10)), now)
+    assert not due(SimpleNamespace(status=sent, urgency="normal", dispatched_at=ago(29)), now)
+    assert due(SimpleNamespace(status="completed", completed_at=ago(48 * 60)), now)
+    assert not due(SimpleNamespace(status="completed", completed_at=ago(47 * 60)), now)
+    assert not due(SimpleNamespace(status="taken"), now)
 
 
 @pytest.mark.parametrize("hour", [0, 7, 12, 23])

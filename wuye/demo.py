@@ -20,6 +20,7 @@ import random
 from decimal import Decimal
 from unittest import mock
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
@@ -1241,10 +1242,22 @@ class _WorkOrders:
                 getattr(self, f"do_{action}")(story, **kwargs)
             self.minute_jobs(self.now - datetime.timedelta(seconds=1))
 
-    @staticmethod
-    def minute_jobs(now) -> None:
+    def minute_jobs(self, now) -> None:
+        """The scheduler's minute: the SLA sweep, and the take and rating timeouts
+        when an order here has reached one (checked in memory: they rarely have)."""
         sweep_sla(now=now)
-        run_timeouts(now=now)
+        if any(self.timed_out(order, now) for order in self.orders.values()):
+            run_timeouts(now=now)
+            self.orders = {key: WorkOrder.objects.get(pk=o.pk) for key, o in self.orders.items()}
+
+    @staticmethod
+    def timed_out(order, now) -> bool:
+        if order.status == Status.DISPATCHED and order.dispatched_at:
+            return now - order.dispatched_at >= wo.take_timeout(order.urgency)
+        if order.status == Status.COMPLETED and order.completed_at:
+            wait = datetime.timedelta(hours=settings.WORKORDER_AUTO_CLOSE_HOURS)
+            return now - order.completed_at >= wait
+        return False
 
     # --- who acts ------------------------------------------------------------------
     def desk(self, story) -> Actor:
