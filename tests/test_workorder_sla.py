@@ -147,3 +147,19 @@ def test_reopen_restarts_the_on_site_and_resolution_clocks(cast, clock):
     assert order.arrival_due == at(27, 18, 30)
     assert order.resolution_due == at(27, 22)
     assert order.sla_next_check is not None
+
+
+def test_a_sweep_exactly_at_the_deadline_finishes_and_breaches_just_after(cast, clock):
+    order = report(cast, "water_leak")
+    clock.move_to(at(27, 10, 13), tick=False)
+    sweep_sla()
+    order.refresh_from_db()
+    due = order.response_due
+    clock.move_to(due, tick=False)
+    assert sweep_sla() == 0  # at the deadline itself nothing is late yet
+    order.refresh_from_db()
+    assert order.sla_state == SlaState.AT_RISK and order.sla_next_check > due
+    clock.move_to(due + datetime.timedelta(seconds=1), tick=False)
+    assert sweep_sla() == 1
+    order.refresh_from_db()
+    assert order.sla_state == SlaState.BREACHED

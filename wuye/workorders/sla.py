@@ -153,6 +153,9 @@ def _resume(order, now) -> None:
             running[key] = _iso(sla_clock.extend(schedule, _dt(running[key]), paused_at, now))
 
 
+JUST_AFTER = datetime.timedelta(microseconds=1)
+
+
 def _escalate_after() -> datetime.timedelta:
     return datetime.timedelta(minutes=settings.WORKORDER_ESCALATE_AFTER_MINUTES)
 
@@ -163,7 +166,9 @@ def _next_instant(running: dict) -> datetime.datetime | None:
     if running["state"] == SlaState.ON_TRACK:
         return _dt(running["risk"])
     if running["state"] == SlaState.AT_RISK:
-        return _dt(running["due"])
+        # Breached means past the deadline: look again just after it, never at it
+        # (a check at ``due`` itself would find nothing to change and come due again).
+        return _dt(running["due"]) + JUST_AFTER
     if not running["escalated"]:
         return _dt(running["due"]) + _escalate_after()
     return None
