@@ -7,7 +7,7 @@ about 4 ms of database time with 1,000 of them (bench/workorders.py).
 """
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -95,14 +95,8 @@ def pick(order: WorkOrder, *, at=None, exclude=()) -> StaffMember | None:
     # Filtering and ordering on the load in SQL would compute it twice per candidate
     # (WHERE and ORDER BY); reading (id, load, last) for each and choosing here does
     # it once.
-    rows = (
-        _eligible(order, at, exclude)
-        .order_by()
-        .annotate(load=_load(), last_assigned=_last_assigned())
-        .values_list("id", "load", "last_assigned")
-    )
     cap = max_open_orders()
-    open_rows = [row for row in rows if row[1] < cap]
+    open_rows = [row for row in _loads(order, at, exclude) if row[1] < cap]
     if not open_rows:
         return None
 
@@ -118,6 +112,42 @@ def pick(order: WorkOrder, *, at=None, exclude=()) -> StaffMember | None:
     if member is not None:
         member.load, member.last_assigned = chosen[1], chosen[2]
     return member
+
+
+def _loads(order: WorkOrder, at, exclude) -> list[tuple[int, int, object]]:
+    """(id, load, last assigned) of every eligible member, in one statement.
+
+    The eligible members come from the ORM (``_eligible``, ``on_shift``); the two
+    correlated lookups of ``_load`` and ``_last_assigned`` are written out around it
+    because building and compiling them and converting a thousand annotated rows cost
+    the ORM more time (about 1.5 ms) than the database takes to run them."""
+    eligible, params = _eligible(order, at, exclude).order_by().values("id").query.sql_with_params()
+    meta = WorkOrder._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    assignee, status, dispatched = (
+        quote(meta.get_field(name).column) for name in ("assignee", "status", "dispatched_at")
+    )
+    marks = ", ".join(["%s"] * len(ASSIGNED_STATUSES))
+    sql = (
+        f"SELECT e.id, "
+        f"(SELECT COUNT(*) FROM {table} w WHERE w.{assignee} = e.id AND w.{status} IN ({marks})), "
+        f"(SELECT w.{dispatched} FROM {table} w WHERE w.{assignee} = e.id "
+        f"AND w.{dispatched} IS NOT NULL ORDER BY w.{dispatched} DESC LIMIT 1) "
+        f"FROM ({eligible}) e"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ASSIGNED_STATUSES, *params])
+        rows = cursor.fetchall()
+    column = meta.get_field("dispatched_at").get_col(meta.db_table)
+    converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+    if converters:  # SQLite returns text for the datetime
+        for n, (member_id, load, last) in enumerate(rows):
+            if last is not None:
+                for convert in converters:
+                    last = convert(last, column, connection)
+                rows[n] = (member_id, load, last)
+    return rows
 
 
 @transaction.atomic
