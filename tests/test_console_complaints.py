@@ -251,3 +251,14 @@ def test_intake_attaches_photos_and_refuses_bad_files(cast, frozen, settings, tm
     order = WorkOrder.objects.get()
     photos = order.events.get(type=EventType.SUBMITTED).photos.all()
     assert [p.uploaded_by for p in photos] == [cast.users["dispatcher"]]
+
+
+def test_board_shows_each_rows_sla_state(cast, frozen):
+    late = phone_complaint(cast)
+    WorkOrder.objects.filter(pk=late.pk).update(sla_state="breached")
+    fine = phone_complaint(cast)
+    body = cast.client("dispatcher").get(reverse("orders_console:board")).content.decode()
+    assert f'id="order-{late.pk}" class="urgency-normal status-accepted" data-sla="breached"' in body
+    assert f'id="order-{fine.pk}" class="urgency-normal status-accepted" data-sla="on_track"' in body
+    assert body.count('class="sla-badge sla-breached"') == 1
+    assert body.count('class="sla-badge sla-on_track"') == 1
