@@ -91,63 +91,49 @@ def candidates(order: WorkOrder, *, at=None, exclude=()):
 def pick(order: WorkOrder, *, at=None, exclude=()) -> StaffMember | None:
     """Automatic: least loaded first; round-robin: longest since the last assignment;
     never-assigned staff before everyone, then the lowest id. The member returned
-    carries ``load`` and ``last_assigned`` like the rows of ``candidates``."""
-    # Filtering and ordering on the load in SQL would compute it twice per candidate
-    # (WHERE and ORDER BY); reading (id, load, last) for each and choosing here does
-    # it once.
-    cap = max_open_orders()
-    open_rows = [row for row in _loads(order, at, exclude) if row[1] < cap]
-    if not open_rows:
-        return None
+    carries ``load`` and ``last_assigned`` like the rows of ``candidates``.
 
-    def longest_idle(row):  # NULLS FIRST, then the oldest, then the lowest id
-        member_id, _, last = row
-        return (last is not None, last, member_id)
-
-    if order.dispatch_mode == DispatchMode.ROUND_ROBIN:
-        chosen = min(open_rows, key=longest_idle)
-    else:
-        chosen = min(open_rows, key=lambda row: (row[1], *longest_idle(row)))
-    member = StaffMember.objects.filter(pk=chosen[0]).first()
-    if member is not None:
-        member.load, member.last_assigned = chosen[1], chosen[2]
-    return member
-
-
-def _loads(order: WorkOrder, at, exclude) -> list[tuple[int, int, object]]:
-    """(id, load, last assigned) of every eligible member, in one statement.
-
-    The eligible members come from the ORM (``_eligible``, ``on_shift``); the two
-    correlated lookups of ``_load`` and ``_last_assigned`` are written out around it
-    because building and compiling them and converting a thousand annotated rows cost
-    the ORM more time (about 1.5 ms) than the database takes to run them."""
+    ``candidates(...).order_by(...).first()`` decides the same (tests hold them equal)
+    but computes each member's load twice, for the cap in WHERE and for ORDER BY. Here
+    one statement computes load and last assignment once per member, in a
+    materialised CTE, and orders that. The eligible members still come from the ORM
+    (``_eligible``, ``on_shift``); only the two correlated lookups of ``_load`` and
+    ``_last_assigned`` are written out, because building, compiling and converting
+    them costs the ORM more time than the database takes to run them."""
     eligible, params = _eligible(order, at, exclude).order_by().values("id").query.sql_with_params()
-    meta = WorkOrder._meta
+    meta, staff = WorkOrder._meta, StaffMember._meta
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     assignee, status, dispatched = (
         quote(meta.get_field(name).column) for name in ("assignee", "status", "dispatched_at")
     )
+    load, last = quote("load"), quote("last_assigned")
     marks = ", ".join(["%s"] * len(ASSIGNED_STATUSES))
+    idle = f"c.{last} ASC NULLS FIRST, c.id ASC"
+    ordering = idle if order.dispatch_mode == DispatchMode.ROUND_ROBIN else f"c.{load}, {idle}"
+    materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
     sql = (
-        f"SELECT e.id, "
-        f"(SELECT COUNT(*) FROM {table} w WHERE w.{assignee} = e.id AND w.{status} IN ({marks})), "
+        f"WITH c AS {materialized}(SELECT e.id, "
+        f"(SELECT COUNT(*) FROM {table} w WHERE w.{assignee} = e.id AND w.{status} IN ({marks}))"
+        f" AS {load}, "
         f"(SELECT w.{dispatched} FROM {table} w WHERE w.{assignee} = e.id "
-        f"AND w.{dispatched} IS NOT NULL ORDER BY w.{dispatched} DESC LIMIT 1) "
-        f"FROM ({eligible}) e"
+        f"AND w.{dispatched} IS NOT NULL ORDER BY w.{dispatched} DESC LIMIT 1) AS {last} "
+        f"FROM ({eligible}) e) "
+        f"SELECT s.*, t.{load}, t.{last} "
+        f"FROM (SELECT * FROM c WHERE c.{load} < %s ORDER BY {ordering} LIMIT 1) t "
+        f"INNER JOIN {quote(staff.db_table)} s ON s.{quote(staff.pk.column)} = t.id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*ASSIGNED_STATUSES, *params])
-        rows = cursor.fetchall()
-    column = meta.get_field("dispatched_at").get_col(meta.db_table)
-    converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-    if converters:  # SQLite returns text for the datetime
-        for n, (member_id, load, last) in enumerate(rows):
-            if last is not None:
-                for convert in converters:
-                    last = convert(last, column, connection)
-                rows[n] = (member_id, load, last)
-    return rows
+    found = list(StaffMember.objects.raw(sql, [*ASSIGNED_STATUSES, *params, max_open_orders()]))
+    if not found:
+        return None
+    member = found[0]
+    if member.last_assigned is not None:  # SQLite gives the datetime as text
+        column = meta.get_field("dispatched_at").get_col(meta.db_table)
+        for convert in connection.ops.get_db_converters(column) + column.get_db_converters(
+            connection
+        ):
+            member.last_assigned = convert(member.last_assigned, column, connection)
+    return member
 
 
 @transaction.atomic
