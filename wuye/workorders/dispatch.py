@@ -38,12 +38,22 @@ def _field_role_ids(company_id: int) -> list[int]:
     ]
 
 
+def _field_roles(company_id: int):
+    """The company's field-work roles: ids read in Python, or on PostgreSQL a subquery
+    (JSON containment on the permission list), which saves ``pick`` a round trip."""
+    if connection.vendor == "postgresql":
+        return Role.objects.filter(
+            company_id=company_id, permissions__contains=[WORK_PERMISSION]
+        ).values("id")
+    return _field_role_ids(company_id)
+
+
 def _eligible(order: WorkOrder, at, exclude=()):
     """On-shift, on-duty staff of the order's community who do field work and have the
     category's trade (whatever their load), never those in ``exclude`` (staff ids)."""
     members = on_shift(community_id=order.community_id, at=at or timezone.now()).filter(
         id__in=StaffMember.roles.through.objects.filter(
-            role_id__in=_field_role_ids(order.company_id)
+            role_id__in=_field_roles(order.company_id)
         ).values("staffmember_id")
     )
     if exclude:
