@@ -107,6 +107,7 @@ STAFF_MANAGE_X = staff_may("staff.manage")
 # Work orders of community X: its desk and the company-wide viewers; workers act.
 ORDER_VIEW_X = either(staff_may("workorders.view"), only("resident_a"))
 DISPATCH_X = staff_may("workorders.dispatch")
+COMPLAINTS_X = staff_may("workorders.complaints")
 # Residents of community X (resident A and B) see X's community and their company.
 X_RESIDENTS = only("resident_a", "resident_b")
 
@@ -723,6 +724,29 @@ def _api_order(cast, state):
     return order
 
 
+def _api_complaint(cast):
+    """A phone complaint about the guard that the desk accepted at once."""
+    from wuye.workorders import services as wo
+
+    return wo.submit_order(
+        actor=cast.actor("dispatcher"),
+        category=_request_category(cast, "service_attitude"),
+        house=cast.house_a,
+        channel="phone",
+        description="矩阵投诉",
+        contact_name="张伟",
+        contact_mobile="13800000001",
+        complaint={"party_kind": "staff", "party_staff": cast.staff["guard"], "demand": "道歉"},
+    )
+
+
+def _api_rated(cast):
+    from wuye.workorders import services as wo
+
+    order = _api_order(cast, "completed")
+    return wo.rate_order(actor=cast.actor("resident_a"), order=order, overall=5)
+
+
 def _import_job(cast):
     job = ImportJob.objects.filter(community=cast.community_x).first()
     if job is None:
@@ -1180,6 +1204,24 @@ API: dict[str, Case] = {
             "contact_name": "张伟",
             "contact_mobile": "13800000001",
         },
+    ),
+    "wuye_workorders_api_resolve_work_order": op(
+        "POST",
+        _api(lambda c: f"/work-orders/{_api_complaint(c).id}/resolve"),
+        COMPLAINTS_X,
+        data=lambda c, n: {"resolution": "已当面道歉", "root_cause": "attitude"},
+    ),
+    "wuye_workorders_api_record_work_order_root_cause": op(
+        "POST",
+        _api(lambda c: f"/work-orders/{_api_complaint(c).id}/root-cause"),
+        COMPLAINTS_X,
+        data=lambda c, n: {"root_cause": "attitude"},
+    ),
+    "wuye_workorders_api_reply_to_work_order_rating": op(
+        "POST",
+        _api(lambda c: f"/work-orders/{_api_rated(c).id}/reply"),
+        DISPATCH_X,
+        data=lambda c, n: {"reply": "感谢您的评价"},
     ),
     "wuye_workorders_api_get_work_order": op(
         "GET", _api(lambda c: f"/work-orders/{_api_order(c, 'submitted').id}"), ORDER_VIEW_X

@@ -39,7 +39,10 @@ from wuye.workorders.schemas import (
     RateIn,
     ReasonIn,
     RejectIn,
+    ReplyIn,
+    ResolveIn,
     ReturnVisitIn,
+    RootCauseIn,
     TransferIn,
     UrgeIn,
     WorkOrderFilters,
@@ -117,6 +120,8 @@ def list_work_orders(request, filters: Query[WorkOrderFilters]):
         qs = qs.filter(status__in=filters.status)
     if filters.assignee:
         qs = qs.filter(assignee_id=filters.assignee)
+    if filters.sla_state:
+        qs = qs.filter(sla_state=filters.sla_state)
     qs = selectors.submitted_between(qs, filters.date_from, filters.date_to)
     if filters.q:
         q = filters.q.strip()
@@ -144,6 +149,13 @@ def submit_work_order(request, payload: WorkOrderIn):
     house = visible_ref(House.objects, who, payload.house_id, "house_id")
     area = visible_ref(CommonArea.objects, who, payload.common_area_id, "common_area_id")
     photos = _photos(who, payload.photo_ids)
+    complaint = None
+    if payload.complaint is not None:
+        complaint = payload.complaint.model_dump(exclude={"party_staff_id"})
+        if payload.complaint.party_staff_id is not None:
+            complaint["party_staff"] = selectors.colleague(who, payload.complaint.party_staff_id)
+            if complaint["party_staff"] is None:
+                raise _no_such("complaint.party_staff_id")
     with _photo_ids_errors():
         order = services.submit_order(
             actor=who,
@@ -158,6 +170,7 @@ def submit_work_order(request, payload: WorkOrderIn):
             preferred_time=payload.preferred_time,
             may_enter=payload.may_enter,
             photos=photos,
+            complaint=complaint,
         )
     return Status(201, selectors.order_detail(order.pk))
 
@@ -300,7 +313,43 @@ def rate_work_order(request, order_id: Id, payload: RateIn):
 @_action("return-visit", "Record a return visit (回访)")
 def return_visit_work_order(request, order_id: Id, payload: ReturnVisitIn):
     who, order = _order(request, order_id)
-    services.return_visit(actor=who, order=order, satisfied=payload.satisfied, note=payload.note)
+    services.return_visit(
+        actor=who,
+        order=order,
+        satisfied=payload.satisfied,
+        note=payload.note,
+        root_cause=payload.root_cause or "",
+        root_cause_note=payload.root_cause_note,
+    )
+    return selectors.order_detail(order.pk)
+
+
+@_action("resolve", "Resolve at the desk (办结): inquiries, suggestions, praise, complaints")
+def resolve_work_order(request, order_id: Id, payload: ResolveIn):
+    who, order = _order(request, order_id)
+    services.resolve_order(
+        actor=who,
+        order=order,
+        resolution=payload.resolution,
+        root_cause=payload.root_cause or "",
+        root_cause_note=payload.root_cause_note,
+    )
+    return selectors.order_detail(order.pk)
+
+
+@_action("root-cause", "Record a complaint's root cause (客服主管)")
+def record_work_order_root_cause(request, order_id: Id, payload: RootCauseIn):
+    who, order = _order(request, order_id)
+    services.record_root_cause(
+        actor=who, order=order, root_cause=payload.root_cause, note=payload.root_cause_note
+    )
+    return selectors.order_detail(order.pk)
+
+
+@_action("reply", "Reply to the resident's rating")
+def reply_to_work_order_rating(request, order_id: Id, payload: ReplyIn):
+    who, order = _order(request, order_id)
+    services.reply_to_feedback(actor=who, order=order, reply=payload.reply)
     return selectors.order_detail(order.pk)
 
 

@@ -13,11 +13,16 @@ from wuye.accounts.actor import request_actor
 from wuye.core.api_photos import PhotoOut
 from wuye.core.apitools import NO_NUL, Id, InputSchema, choices_literal
 from wuye.workorders import selectors
+from wuye.workorders import sla
 from wuye.workorders.models import (
     Channel,
+    CloseReason,
+    ComplaintParty,
     DispatchMode,
     EventType,
     RequestType,
+    RootCause,
+    SlaState,
     Status,
     Urgency,
 )
@@ -28,6 +33,10 @@ UrgencyValue = choices_literal(Urgency)
 ChannelValue = choices_literal(Channel)
 DispatchModeValue = choices_literal(DispatchMode)
 EventTypeValue = choices_literal(EventType)
+SlaStateValue = choices_literal(SlaState)
+CloseReasonValue = choices_literal(CloseReason)
+PartyValue = choices_literal(ComplaintParty)
+RootCauseValue = choices_literal(RootCause)
 
 Reason = Annotated[
     str, Field(max_length=200, pattern=NO_NUL, description="Required; at most 200 characters.")
@@ -88,6 +97,15 @@ class WorkOrderListOut(Schema):
     description: str
     submitted_at: datetime.datetime
     urge_count: int
+    sla_state: SlaStateValue
+    close_reason: CloseReasonValue | None = Field(
+        description="How a closed order closed: rated, return_visit or not_rated (auto-closed "
+        "unrated, left out of satisfaction figures)."
+    )
+
+    @staticmethod
+    def resolve_close_reason(obj) -> str | None:
+        return obj.close_reason or None
 
     @staticmethod
     def resolve_community_name(obj) -> str:
@@ -120,7 +138,30 @@ class FeedbackOut(Schema):
     reasons: list[str]
     comment: str
     staff_reply: str
+    replied_at: datetime.datetime | None
     created_at: datetime.datetime
+
+
+class ComplaintOut(Schema):
+    party_kind: PartyValue = Field(description="Who is complained about.")
+    party_staff_id: int | None
+    party: str = Field(description="The staff member's name, or the department/neighbour/vendor.")
+    demand: str = Field(description="诉求")
+    is_dispute: bool = Field(description="纠纷")
+    root_cause: RootCauseValue | None = Field(
+        description="Recorded by 客服主管; required before closing. Staff only (null for "
+        "residents)."
+    )
+    root_cause_note: str
+
+    @staticmethod
+    def resolve_root_cause(obj, context) -> str | None:
+        who = request_actor(context["request"])
+        return (obj.root_cause or None) if who.staff else None
+
+    @staticmethod
+    def resolve_root_cause_note(obj, context) -> str:
+        return obj.root_cause_note if request_actor(context["request"]).staff else ""
 
 
 class WorkOrderOut(WorkOrderListOut):
@@ -143,8 +184,15 @@ class WorkOrderOut(WorkOrderListOut):
     )
     reopen_count: int
     merged_into_id: int | None
+    response_due: datetime.datetime | None
+    arrival_due: datetime.datetime | None
+    resolution_due: datetime.datetime | None
+    recovery_due: datetime.datetime | None = Field(
+        description="Service recovery after a rating of 2 or less: the return visit is due."
+    )
     materials: list[MaterialOut]
     feedback: FeedbackOut | None
+    complaint: ComplaintOut | None
     allowed_actions: list[str] = Field(
         description="What the caller may do now, e.g. ['dispatch', 'reject', 'cancel']; "
         "each is the POST /work-orders/{id}/<action> operation (return_visit → return-visit)."
@@ -159,6 +207,14 @@ class WorkOrderOut(WorkOrderListOut):
         return getattr(obj, "feedback", None)
 
     @staticmethod
+    def resolve_complaint(obj):
+        return getattr(obj, "complaint", None)
+
+    @staticmethod
+    def resolve_recovery_due(obj):
+        return sla.recovery_due(obj)
+
+    @staticmethod
     def resolve_allowed_actions(obj, context) -> list[str]:
         return selectors.actions_for(request_actor(context["request"]), obj)
 
@@ -169,6 +225,7 @@ class WorkOrderFilters(Schema):
     category: Id | None = Field(None, description="Category id (a parent includes its children).")
     status: list[StatusValue] | None = Field(None, description="One or more statuses.")
     assignee: Id | None = Field(None, description="Staff member id.")
+    sla_state: SlaStateValue | None = None
     mine: bool = Field(False, description="Only orders assigned to me.")
     pool: bool = Field(False, description="Only the grab pool open to me.")
     date_from: datetime.date | None = Field(
@@ -183,6 +240,18 @@ class WorkOrderFilters(Schema):
         pattern=NO_NUL,
         description="Order-number prefix (digits) or text in the description.",
     )
+
+
+class ComplaintIn(InputSchema):
+    party_kind: PartyValue = ComplaintParty.OTHER.value
+    party_staff_id: Id | None = Field(
+        None, description="Staff complained about (party_kind staff; staff callers only)."
+    )
+    party_name: str = Field(
+        "", max_length=100, pattern=NO_NUL, description="Department, neighbour or vendor."
+    )
+    demand: str = Field("", max_length=1000, pattern=NO_NUL, description="诉求")
+    is_dispute: bool = Field(False, description="纠纷")
 
 
 class WorkOrderIn(InputSchema):
@@ -205,6 +274,7 @@ class WorkOrderIn(InputSchema):
     preferred_time: str = Field("", max_length=100, description="e.g. 工作日晚上 7 点后")
     may_enter: bool = Field(False, description="Staff may enter when nobody is home.")
     photo_ids: list[Id] = photo_ids_field()
+    complaint: ComplaintIn | None = Field(None, description="Complaint categories only.")
 
 
 # --- timeline -------------------------------------------------------------------------
@@ -281,9 +351,28 @@ class RateIn(InputSchema):
     photo_ids: list[Id] = photo_ids_field()
 
 
+class RootCauseIn(InputSchema):
+    root_cause: RootCauseValue
+    root_cause_note: str = Field("", max_length=500, pattern=NO_NUL)
+
+
 class ReturnVisitIn(InputSchema):
     satisfied: bool = Field(description="满意 closes the order; 不满意 reopens it.")
     note: str = Field("", max_length=1000)
+    root_cause: RootCauseValue | None = Field(
+        None, description="Complaints: the root cause, required before one closes."
+    )
+    root_cause_note: str = Field("", max_length=500, pattern=NO_NUL)
+
+
+class ResolveIn(InputSchema):
+    resolution: str = Field(max_length=2000, pattern=NO_NUL, description="How it was resolved.")
+    root_cause: RootCauseValue | None = Field(None, description="Required for complaints.")
+    root_cause_note: str = Field("", max_length=500, pattern=NO_NUL)
+
+
+class ReplyIn(InputSchema):
+    reply: str = Field(max_length=1000, pattern=NO_NUL)
 
 
 class CancelIn(InputSchema):

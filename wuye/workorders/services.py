@@ -597,6 +597,7 @@ def resolve_order(
 ) -> WorkOrder:
     """办结 at the desk: an inquiry answered, a suggestion or praise passed on, a
     complaint settled by 客服主管 (with its root cause), without field work."""
+    _require_dispatcher(actor, order, "resolve")
     if order.request_type == RequestType.REPAIR:
         raise ValidationError(_("Repairs are completed by the staff who did the work."))
     resolution = (resolution or "").strip()
@@ -604,7 +605,6 @@ def resolve_order(
         raise ValidationError({"resolution": _("Describe how it was resolved.")})
     if order.request_type == RequestType.COMPLAINT and not root_cause:
         raise ValidationError({"root_cause": _("Choose the root cause of the complaint.")})
-    _require_dispatcher(actor, order, "resolve")
     order = _transition(
         order,
         "resolve",
