@@ -258,7 +258,11 @@ def test_board_shows_each_rows_sla_state(cast, frozen):
     WorkOrder.objects.filter(pk=late.pk).update(sla_state="breached")
     fine = phone_complaint(cast)
     body = cast.client("dispatcher").get(reverse("orders_console:board")).content.decode()
-    assert f'id="order-{late.pk}" class="urgency-normal status-accepted" data-sla="breached"' in body
-    assert f'id="order-{fine.pk}" class="urgency-normal status-accepted" data-sla="on_track"' in body
+    assert (
+        f'id="order-{late.pk}" class="urgency-normal status-accepted" data-sla="breached"' in body
+    )
+    assert (
+        f'id="order-{fine.pk}" class="urgency-normal status-accepted" data-sla="on_track"' in body
+    )
     assert body.count('class="sla-badge sla-breached"') == 1
     assert body.count('class="sla-badge sla-on_track"') == 1

@@ -12,8 +12,7 @@ from ninja import Field, Schema
 from wuye.accounts.actor import request_actor
 from wuye.core.api_photos import PhotoOut
 from wuye.core.apitools import NO_NUL, Id, InputSchema, choices_literal
-from wuye.workorders import selectors
-from wuye.workorders import sla
+from wuye.workorders import selectors, sla
 from wuye.workorders.models import (
     Channel,
     CloseReason,

@@ -65,7 +65,9 @@ def orders():
 
 def order_details():
     """``orders()`` plus the materials and the feedback a detail shows."""
-    return orders().prefetch_related("materials").select_related("feedback", "complaint__party_staff")
+    return (
+        orders().prefetch_related("materials").select_related("feedback", "complaint__party_staff")
+    )
 
 
 def order_detail(pk: int) -> WorkOrder:
