@@ -623,3 +623,36 @@ def test_complete_without_the_materials_management_form_is_a_form_error(cast, fr
     assert response.context["materials"].non_form_errors()
     order.refresh_from_db()
     assert order.status == Status.IN_PROGRESS
+
+
+def test_a_resident_files_a_complaint_with_party_and_demand(cast, frozen):
+    from wuye.workorders.models import Complaint
+
+    noise = category(cast, "noise_neighbour")
+    url = reverse("orders_resident:report_form", args=["complaint"])
+    client = cast.client("resident_a")
+    page = client.get(url, {"category": noise.pk}).content.decode()
+    assert 'name="demand"' in page and 'value="staff"' not in page
+    repair_page = client.get(
+        reverse("orders_resident:report_form", args=["repair"]),
+        {"category": category(cast, "taps_toilets").pk},
+    ).content.decode()
+    assert 'name="demand"' not in repair_page
+
+    bad = client.post(url, form_data(cast, noise, party_kind="staff"))
+    assert bad.status_code == 200 and "party_kind" in bad.context["form"].errors
+    assert not WorkOrder.objects.exists()
+
+    response = client.post(
+        url,
+        form_data(
+            cast, noise, party_kind="neighbour", party_name="0201", demand="晚上十点后请安静"
+        ),
+    )
+    assert response.status_code == 302
+    details = Complaint.objects.get()
+    assert (details.party_kind, details.party_name, details.demand) == (
+        "neighbour",
+        "0201",
+        "晚上十点后请安静",
+    )

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from wuye.core.images import clean_image
 from wuye.estates.models import CommonArea
 from wuye.people.models import mobile_validator
-from wuye.workorders.models import Category, Feedback
+from wuye.workorders.models import Category, ComplaintParty, Feedback, RequestType
 from wuye.workorders.services import MAX_PHOTOS
 
 # Quick choices for the preferred visit time; free text is accepted too.
@@ -153,9 +153,32 @@ class ReportForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
     photos = PhotosField()
+    # Complaints only. Residents have no staff directory: a staff member is named in
+    # words under "a department" and 客服主管 links the person.
+    party_kind = forms.ChoiceField(
+        label=_("Who is the complaint about?"),
+        choices=[
+            (kind.value, kind.label) for kind in ComplaintParty if kind != ComplaintParty.STAFF
+        ],
+        initial=ComplaintParty.OTHER,
+        required=False,
+    )
+    party_name = forms.CharField(
+        label=_("Name or house number (optional)"), max_length=100, required=False
+    )
+    demand = forms.CharField(
+        label=_("What would you like us to do?"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args, actor, request_type, **kwargs):
         super().__init__(*args, **kwargs)
+        self.is_complaint = request_type == RequestType.COMPLAINT
+        if not self.is_complaint:
+            for name in ("party_kind", "party_name", "demand"):
+                del self.fields[name]
         self.fields["category"].queryset = leaf_categories(actor, request_type)
         houses = list(
             actor.resident_houses().select_related("community", "building", "unit").order_by("id")
@@ -194,6 +217,16 @@ class ReportForm(forms.Form):
                 cleaned["house"] = place if kind == "house" else None
                 cleaned["common_area"] = place if kind == "common_area" else None
         return cleaned
+
+    def complaint(self) -> dict | None:
+        if not self.is_complaint:
+            return None
+        data = self.cleaned_data
+        return {
+            "party_kind": data["party_kind"] or ComplaintParty.OTHER,
+            "party_name": data["party_name"],
+            "demand": data["demand"],
+        }
 
 
 class ReasonForm(forms.Form):

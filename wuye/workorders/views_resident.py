@@ -123,6 +123,7 @@ def report_form(request, request_type):
                         contact_name=data["contact_name"],
                         contact_mobile=data["contact_mobile"],
                         photos=photos,
+                        complaint=form.complaint(),
                     )
             except ValidationError as exc:
                 _add_errors(form, exc)
