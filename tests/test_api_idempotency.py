@@ -133,6 +133,9 @@ ACTIONS_AND_AUTH = {
             "cancel",
             "reject",
             "urge",
+            "resolve",
+            "root-cause",
+            "reply",
         )
     ),
     # Anonymous sign-in (no user to key on), and tokens (replay would store the secret).

@@ -612,3 +612,27 @@ def test_timeline_thumbnails_without_n_plus_1(cast, frozen, who, route, public_o
     for photo in shown:
         assert f'<a href="/photos/{photo.id}/"' in html
         assert f'<img src="/photos/{photo.id}/thumb/"' in html
+
+
+def test_a_retried_upload_with_the_same_key_is_replayed(cast, media):
+    from django.test.client import MULTIPART_CONTENT, encode_multipart
+
+    client = bearer_client(cast.users["resident_a"])
+    body = encode_multipart("BoUnDaRy", {"file": jpeg()})
+    content_type = MULTIPART_CONTENT.replace("BoUnDaRyStRiNg", "BoUnDaRy")
+    headers = {"HTTP_IDEMPOTENCY_KEY": "photo-retry-1"}
+    first = client.post(API + "/photos", body, content_type=content_type, **headers)
+    again = client.post(API + "/photos", body, content_type=content_type, **headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert Photo.objects.count() == 1
+
+
+def test_the_same_key_with_another_photo_is_refused(cast, media):
+    client = bearer_client(cast.users["resident_a"])
+    headers = {"HTTP_IDEMPOTENCY_KEY": "photo-retry-2"}
+    first = client.post(API + "/photos", {"file": jpeg()}, **headers)
+    other = client.post(API + "/photos", {"file": png()}, **headers)
+    assert first.status_code == 201 and other.status_code == 422
+    assert Photo.objects.count() == 1

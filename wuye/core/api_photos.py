@@ -13,6 +13,7 @@ from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from wuye.core.apitools import WRITE_ERRORS, Id, actor
+from wuye.core.idempotency import idempotent
 from wuye.core.images import save_photo
 from wuye.estates.models import Company
 
@@ -72,6 +73,7 @@ def _company(who, company_id: int | None) -> Company:
         "400 on `file`."
     ),
 )
+@idempotent
 def upload_photo(
     request,
     file: File[UploadedFile],

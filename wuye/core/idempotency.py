@@ -19,7 +19,7 @@ import functools
 import hashlib
 
 from django.db import IntegrityError, transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, RawPostDataException
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja.decorators import decorate_view
@@ -40,9 +40,22 @@ class _LostRace(Exception):
 
 def fingerprint(request) -> str:
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.path.encode(), request.body or b""):
+    for part in (request.method.encode(), request.path.encode()):
         digest.update(part)
         digest.update(b"\0")
+    try:
+        digest.update(request.body or b"")
+    except RawPostDataException:
+        # A multipart upload was parsed as a stream (files): hash what it carried.
+        for name, values in sorted(request.POST.lists()):
+            digest.update(f"{name}={values!r}\0".encode())
+        for name, files in sorted(request.FILES.lists()):
+            for upload in files:
+                digest.update(f"{name}:{upload.name}:{upload.size}\0".encode())
+                upload.seek(0)
+                for chunk in upload.chunks():
+                    digest.update(chunk)
+                upload.seek(0)
     return digest.hexdigest()
 
 
