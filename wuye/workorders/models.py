@@ -301,6 +301,13 @@ class WorkOrder(models.Model):
             models.Index(fields=["community", "status", "id"], name="wo_community_status_idx"),
             models.Index(fields=["company", "id"], name="wo_company_id_idx"),
             models.Index(fields=["assignee", "status"], name="wo_assignee_status_idx"),
+            # A technician's open load (dispatch.pick counts it for every candidate):
+            # one index descent per member instead of one per assigned status.
+            models.Index(
+                fields=["assignee"],
+                name="wo_assignee_open_idx",
+                condition=Q(status__in=ASSIGNED_STATUSES),
+            ),
             models.Index(fields=["assignee", "dispatched_at"], name="wo_assignee_dispatched_idx"),
             models.Index(fields=["reporter", "id"], name="wo_reporter_idx"),
             models.Index(fields=["house", "id"], name="wo_house_idx"),
