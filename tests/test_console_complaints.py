@@ -266,3 +266,17 @@ def test_board_shows_each_rows_sla_state(cast, frozen):
     )
     assert body.count('class="sla-badge sla-breached"') == 1
     assert body.count('class="sla-badge sla-on_track"') == 1
+
+
+def test_admin_shows_a_complaints_details(cast, frozen):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    order = phone_complaint(cast)
+    root = get_user_model().objects.create_superuser("root", password="root-pass-123")
+    client = Client()
+    client.force_login(root)
+    page = client.get(reverse("admin:workorders_workorder_change", args=[order.pk]))
+    assert page.status_code == 200 and "保洁部" in page.content.decode()
+    listing = client.get(reverse("admin:workorders_workorder_changelist") + "?sla_state=on_track")
+    assert listing.status_code == 200 and order.number in listing.content.decode()

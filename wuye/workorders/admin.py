@@ -4,7 +4,7 @@ go through the services (the console and the API), never through the admin."""
 
 from django.contrib import admin
 
-from wuye.workorders.models import Category, WorkOrder, WorkOrderEvent
+from wuye.workorders.models import Category, Complaint, WorkOrder, WorkOrderEvent
 
 
 @admin.register(Category)
@@ -50,6 +50,22 @@ class EventInline(admin.TabularInline):
         return False
 
 
+class ComplaintInline(admin.StackedInline):
+    """A complaint's party and demand; the root cause is 客服主管's, recorded in the
+    console or the API."""
+
+    model = Complaint
+    fields = ("party_kind", "party_staff", "party_name", "demand", "is_dispute", "root_cause")
+    readonly_fields = ("root_cause",)
+    raw_id_fields = ("party_staff",)
+    can_delete = False
+    extra = 0
+    max_num = 1
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(WorkOrder)
 class WorkOrderAdmin(admin.ModelAdmin):
     list_display = (
@@ -63,7 +79,7 @@ class WorkOrderAdmin(admin.ModelAdmin):
         "submitted_at",
     )
     list_select_related = ("community", "category__parent", "assignee")
-    list_filter = ("status", "request_type", "urgency", "channel")
+    list_filter = ("status", "request_type", "urgency", "channel", "sla_state")
     search_fields = ("number",)
     raw_id_fields = (
         "company",
@@ -88,11 +104,12 @@ class WorkOrderAdmin(admin.ModelAdmin):
         "arrived_at",
         "completed_at",
         "closed_at",
+        "close_reason",
         "urge_count",
         "reopen_count",
         "merged_into",
     )
-    inlines = [EventInline]
+    inlines = [ComplaintInline, EventInline]
     show_full_result_count = False
     list_per_page = 50
 
