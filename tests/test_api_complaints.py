@@ -5,9 +5,10 @@ import datetime
 
 import pytest
 from api_helpers import bearer_client, get, ids, post
+from workorder_helpers import completed_repair
 
 from wuye.workorders import services as wo
-from wuye.workorders.models import Category, Channel, Complaint, Status, WorkOrder
+from wuye.workorders.models import Category, Complaint, Status, WorkOrder
 
 CST = datetime.timezone(datetime.timedelta(hours=8))
 NOW = datetime.datetime(2026, 11, 27, 10, 0, tzinfo=CST)
@@ -137,21 +138,6 @@ def test_staff_name_a_colleague_and_the_supervisor_resolves(cast, frozen):
     )
     assert visit.status_code == 200
     assert visit.json()["status"] == "closed" and visit.json()["close_reason"] == "return_visit"
-
-
-def completed_repair(cast):
-    order = wo.submit_order(
-        actor=cast.actor("resident_a"),
-        category=Category.objects.get(company=cast.company, code="windows_glass"),
-        house=cast.house_a,
-        channel=Channel.RESIDENT_H5,
-        description="窗户关不严",
-    )
-    desk, tech = cast.actor("dispatcher"), cast.actor("technician")
-    order = wo.accept_order(actor=desk, order=order)
-    order = wo.dispatch_order(actor=desk, order=order, assignee=cast.staff["technician"])
-    order = wo.arrive(actor=tech, order=wo.take_order(actor=tech, order=order))
-    return wo.complete_order(actor=tech, order=order, resolution="调整合页")
 
 
 def test_reply_recovery_and_sla_filter(cast, frozen):

@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from workorder_helpers import completed_repair
 
 from wuye.notifications.models import Notification
 from wuye.workorders import selectors
@@ -214,25 +215,9 @@ def test_the_desk_resolves_an_inquiry_but_never_a_repair(cast, frozen):
     assert repair.status == Status.ACCEPTED
 
 
-def done_repair(cast):
-    order = wo.submit_order(
-        actor=cast.actor("resident_a"),
-        category=Category.objects.get(company=cast.company, code="windows_glass"),
-        house=cast.house_a,
-        channel=Channel.RESIDENT_H5,
-        description="窗户关不严",
-    )
-    desk, tech = cast.actor("dispatcher"), cast.actor("technician")
-    order = wo.accept_order(actor=desk, order=order)
-    order = wo.dispatch_order(actor=desk, order=order, assignee=cast.staff["technician"])
-    order = wo.take_order(actor=tech, order=order)
-    order = wo.arrive(actor=tech, order=order)
-    return wo.complete_order(actor=tech, order=order, resolution="调整合页")
-
-
 def test_staff_reply_to_a_rating_shows_on_the_residents_timeline(cast, frozen):
     order = wo.rate_order(
-        actor=cast.actor("resident_a"), order=done_repair(cast), overall=4, comment="还行"
+        actor=cast.actor("resident_a"), order=completed_repair(cast), overall=4, comment="还行"
     )
     with pytest.raises(PermissionDenied):
         wo.reply_to_feedback(actor=cast.actor("technician"), order=order, reply="谢谢")
@@ -248,7 +233,7 @@ def test_staff_reply_to_a_rating_shows_on_the_residents_timeline(cast, frozen):
 
 
 def test_reply_needs_a_rating(cast, frozen):
-    order = done_repair(cast)
+    order = completed_repair(cast)
     with pytest.raises(wo.InvalidTransition):
         wo.reply_to_feedback(actor=cast.actor("dispatcher"), order=order, reply="感谢")
 
@@ -257,7 +242,7 @@ def test_a_low_rating_opens_service_recovery_on_a_short_clock(
     cast, frozen, settings, django_capture_on_commit_callbacks
 ):
     settings.WORKORDER_RECOVERY_MINUTES = 240
-    done = done_repair(cast)
+    done = completed_repair(cast)
     with django_capture_on_commit_callbacks(execute=True):
         order = wo.rate_order(actor=cast.actor("resident_a"), order=done, overall=2)
     assert order.status == Status.RATED  # stays open for the follow-up, whatever the policy
@@ -286,7 +271,7 @@ def test_a_low_rating_opens_service_recovery_on_a_short_clock(
 
 
 def test_an_unsatisfied_recovery_visit_reopens_and_stops_the_recovery_clock(cast, frozen):
-    order = wo.rate_order(actor=cast.actor("resident_a"), order=done_repair(cast), overall=1)
+    order = wo.rate_order(actor=cast.actor("resident_a"), order=completed_repair(cast), overall=1)
     order = wo.return_visit(actor=cast.actor("dispatcher"), order=order, satisfied=False)
     assert order.status == Status.ACCEPTED and order.priority == 1
     assert order.sla["clocks"]["recovery"]["stopped"]
@@ -294,7 +279,7 @@ def test_an_unsatisfied_recovery_visit_reopens_and_stops_the_recovery_clock(cast
 
 
 def test_the_resident_hears_about_the_reply(cast, frozen, django_capture_on_commit_callbacks):
-    order = wo.rate_order(actor=cast.actor("resident_a"), order=done_repair(cast), overall=4)
+    order = wo.rate_order(actor=cast.actor("resident_a"), order=completed_repair(cast), overall=4)
     with django_capture_on_commit_callbacks(execute=True):
         wo.reply_to_feedback(actor=cast.actor("dispatcher"), order=order, reply="感谢")
     note = Notification.objects.get(kind="workorder.replied")
@@ -303,7 +288,7 @@ def test_the_resident_hears_about_the_reply(cast, frozen, django_capture_on_comm
 
 def test_a_reopened_order_is_rated_again(cast, frozen):
     resident = cast.actor("resident_a")
-    order = wo.rate_order(actor=resident, order=done_repair(cast), overall=5, empathy=5)
+    order = wo.rate_order(actor=resident, order=completed_repair(cast), overall=5, empathy=5)
     wo.reply_to_feedback(actor=cast.actor("dispatcher"), order=order, reply="谢谢")
     order = wo.reopen_order(actor=resident, order=order, reason="又坏了")
     desk, tech = cast.actor("dispatcher"), cast.actor("technician")
