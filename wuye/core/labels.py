@@ -13,9 +13,11 @@ Usage::
 Layouts (``LAYOUTS``), all on A4 portrait, grid centred on the page, no gaps between labels,
 matching the common die-cut sticker sheets:
 
-* ``a4-3x8``: 24 labels of 70 × 37 mm (QR symbol about 21-24 mm);
-* ``a4-2x5``: 10 labels of 105 × 57 mm (QR symbol about 33-37 mm);
-* ``a4-2x4``: 8 labels of 105 × 74 mm (QR symbol about 46-51 mm), for lift cabins and plant rooms.
+* ``a4-3x8``: 24 labels of 70 × 37 mm, QR box (symbol + quiet zone) 30 mm: symbol 23.5 mm
+  for a typical 40-character URL (version 3), never under 21.7 mm;
+* ``a4-2x5``: 10 labels of 105 × 57 mm, QR box 49 mm: symbol about 38-41 mm;
+* ``a4-2x4``: 8 labels of 105 × 74 mm, QR box 56 mm: symbol about 44-47 mm, for lift cabins
+  and plant rooms where people scan from further away.
 
 Each label: the QR code on the left with its full 4-module quiet zone kept inside the label (and
 at least ``EDGE_MM`` from the label edge, so a sheet fed slightly askew still leaves it white),
@@ -31,15 +33,17 @@ Dependency choice (why these two):
   well-tested ISO/IEC 18004 implementation that picks the smallest version and best mask and
   can raise the error-correction level for free (``boost_error``). We use level M at least.
   We take its module matrix and draw it ourselves, so no image library sits in between.
-* **reportlab** writes the PDF. Its built-in Adobe CID font ``STSong-Light`` (Adobe-GB1,
-  Unicode ``UniGB-UCS2-H`` encoding) sets Chinese with no font file in the repository and PDFs
-  of a few KB per page. It is one of the PDF standard CJK fonts that readers supply (Acrobat,
-  Preview, pdf.js, PDFium, poppler with any CJK font installed; every Chinese-locale computer
-  has one), which is what DESIGN.md allows ("or ReportLab's built-in CID fonts"). The
-  alternative, fpdf2 with an embedded Noto Sans SC, would need a multi-MB font file shipped
-  in the repo (a GB2312 subset still misses rarer characters of community names) plus
-  fontTools. Characters outside the Basic Multilingual Plane (emoji, rare CJK extension
-  characters) have no glyph in STSong-Light and are printed as "?".
+* **reportlab** writes the PDF. Latin-1 text (codes, numbers, "·") is set in Helvetica, the
+  rest in reportlab's built-in Adobe CID font ``STSong-Light`` (Adobe-GB1 collection, Unicode
+  ``UniGB-UCS2-H`` encoding): Chinese with no font file in the repository, and PDFs of about
+  30-40 KB per 24-label page. Caveat, stated plainly: this font is *referenced*, not embedded;
+  like the 14 standard Latin fonts, the reader supplies the glyphs (Acrobat, Preview, pdf.js,
+  PDFium, and poppler with any CJK font installed; every Chinese-locale computer has one).
+  DESIGN.md allows exactly this ("or ReportLab's built-in CID fonts"). Truly embedding would
+  mean fpdf2 + fontTools and a multi-MB Noto Sans SC file shipped in the repo (reportlab
+  cannot embed Noto's CFF outlines), for a sticker sheet printed from an office PC. Characters
+  outside GBK (emoji, Korean, rare extension-B characters) have no glyph in the Adobe-GB1
+  font and are printed as "?".
 """
 
 from __future__ import annotations
@@ -136,7 +140,7 @@ LAYOUTS: dict[str, LabelLayout] = {
             code_band_mm=6,
             title_lines=3,
             subtitle_lines=5,
-            qr_box_max_mm=50,
+            qr_box_max_mm=56,
         ),
     )
 }
