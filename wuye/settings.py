@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "wuye.notifications",
     "wuye.web",
     "wuye.workorders",
+    "wuye.facilities",
 ]
 
 MIDDLEWARE = [

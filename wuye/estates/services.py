@@ -19,6 +19,7 @@ def _check_community(actor, community: Community) -> None:
 @transaction.atomic
 def create_company(*, name: str, code: str, **fields) -> Company:
     """Platform-level: a new tenant with its default roles and trades."""
+    from wuye.facilities.services import seed_asset_categories
     from wuye.sla.services import seed_company_calendars
     from wuye.staff.services import seed_company_defaults
     from wuye.workorders.services import seed_categories
@@ -29,6 +30,7 @@ def create_company(*, name: str, code: str, **fields) -> Company:
     seed_company_defaults(company=company)
     seed_company_calendars(company=company)
     seed_categories(company=company)
+    seed_asset_categories(company=company)
     return company
 
 

@@ -20,13 +20,16 @@ PERMISSIONS: dict[str, str] = {
     "workorders.dispatch": _("Accept, dispatch, transfer and close service requests"),
     "workorders.work": _("Take, grab and complete service requests on site"),
     "workorders.configure": _("Configure request categories and SLA policies"),
+    "facilities.view": _("View equipment, certificates, plans and rounds"),
+    "facilities.manage": _("Manage the equipment ledger, checklists and plans"),
+    "facilities.work": _("Carry out inspections, patrols and maintenance rounds"),
     "workorders.complaints": _(
         "Handle complaints: accept, dispatch, record the root cause, return visits and closing"
     ),
 }
 
 ALL = tuple(PERMISSIONS)
-FIELD = ("estates.view", "workorders.create", "workorders.work")
+FIELD = ("estates.view", "workorders.create", "workorders.work", "facilities.work")
 DESK = ("workorders.view", "workorders.create", "workorders.dispatch")
 
 
@@ -48,6 +51,8 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
             *DESK,
             "workorders.configure",
             "workorders.complaints",
+            "facilities.view",
+            "facilities.manage",
         ),
     ),
     "service_supervisor": (
@@ -67,7 +72,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
         "客服/调度",
         "Front desk / dispatcher",
         False,
-        ("estates.view", "people.view", "people.manage", "staff.view", *DESK),
+        ("estates.view", "people.view", "people.manage", "staff.view", *DESK, "facilities.view"),
     ),
     "technician": ("维修工", "Technician", False, FIELD),
     "guard": ("保安", "Security guard", False, FIELD),
@@ -78,7 +83,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
         "品质专员",
         "Quality officer",
         True,
-        ("estates.view", "people.view", "staff.view", "workorders.view"),
+        ("estates.view", "people.view", "staff.view", "workorders.view", "facilities.view"),
     ),
 }
 

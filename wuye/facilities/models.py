@@ -1,0 +1,444 @@
+"""Facilities: the equipment ledger (设备台账), vendors, statutory certificates and the
+typed checklists that inspections, patrols and maintenance rounds fill in.
+
+Assets belong to a community (optionally a building or common area) and carry a random
+``qr_token``: the QR label encodes it, so a foreign or made-up code finds nothing.
+Status changes go through ``wuye.facilities.services`` and keep downtime intervals, the
+ground for downtime hours, MTBF and MTTR.
+"""
+
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from wuye.core.scoping import ScopedQuerySet
+from wuye.people.models import mobile_validator
+from wuye.staff.models import CompanyOwnedQuerySet
+
+MAX_REMIND_DAYS = 365
+
+
+def new_qr_token() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class Vendor(models.Model):
+    """供应商: a maintenance contractor or supplier with its contract."""
+
+    company = models.ForeignKey(
+        "estates.Company",
+        on_delete=models.PROTECT,
+        related_name="vendors",
+        verbose_name=_("company"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    contact_name = models.CharField(_("contact name"), max_length=50, blank=True)
+    contact_mobile = models.CharField(
+        _("contact mobile"), max_length=11, blank=True, validators=[mobile_validator]
+    )
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    contract_no = models.CharField(_("maintenance contract no."), max_length=50, blank=True)
+    contract_start = models.DateField(_("contract start"), null=True, blank=True)
+    contract_end = models.DateField(_("contract end"), null=True, blank=True)
+    scope = models.CharField(_("scope of service"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = CompanyOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("vendor")
+        verbose_name_plural = _("vendors")
+        ordering = ["company_id", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="vendor_name_unique"),
+            models.CheckConstraint(
+                condition=Q(contract_end__isnull=True)
+                | Q(contract_start__isnull=True)
+                | Q(contract_end__gte=F("contract_start")),
+                name="vendor_contract_dates",
+                violation_error_message=_("The contract cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class AssetCategory(models.Model):
+    """电梯, 供水泵, 配电, 消防 …: configurable per company, seeded with defaults."""
+
+    company = models.ForeignKey(
+        "estates.Company",
+        on_delete=models.PROTECT,
+        related_name="asset_categories",
+        verbose_name=_("company"),
+    )
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=50)
+    code_prefix = models.CharField(
+        _("asset code prefix"), max_length=8, help_text=_("e.g. DT for 电梯: DT-0001.")
+    )
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    objects = CompanyOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("asset category")
+        verbose_name_plural = _("asset categories")
+        ordering = ["company_id", "sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="asset_category_code_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+FACILITY_PERMISSIONS = ("facilities.view", "facilities.manage", "facilities.work")
+
+
+class AssetQuerySet(ScopedQuerySet):
+    def visible_to(self, actor):
+        """Staff who view, manage or work the rounds see the assets of their communities
+        (company-wide roles: the company's)."""
+        perm = next((p for p in FACILITY_PERMISSIONS if actor.has_perm(p)), None)
+        if perm is None:
+            return self.none()
+        return self.filter(actor.staff_q(community="community_id", company="company_id", perm=perm))
+
+
+class Asset(models.Model):
+    class Importance(models.TextChoices):
+        CRITICAL = "critical", _("Critical (A)")
+        IMPORTANT = "important", _("Important (B)")
+        NORMAL = "normal", _("Normal (C)")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        STOPPED = "stopped", _("Stopped")
+        REPAIRING = "repairing", _("Under repair")
+        SCRAPPED = "scrapped", _("Scrapped")
+
+    company = models.ForeignKey(
+        "estates.Company", on_delete=models.PROTECT, related_name="+", verbose_name=_("company")
+    )
+    community = models.ForeignKey(
+        "estates.Community",
+        on_delete=models.PROTECT,
+        related_name="assets",
+        verbose_name=_("community"),
+    )
+    building = models.ForeignKey(
+        "estates.Building",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assets",
+        verbose_name=_("building"),
+    )
+    common_area = models.ForeignKey(
+        "estates.CommonArea",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assets",
+        verbose_name=_("common area"),
+    )
+    category = models.ForeignKey(
+        AssetCategory, on_delete=models.PROTECT, related_name="assets", verbose_name=_("category")
+    )
+    code = models.CharField(_("asset code"), max_length=24)
+    name = models.CharField(_("name"), max_length=100)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    brand = models.CharField(_("brand"), max_length=50, blank=True)
+    model_no = models.CharField(_("model"), max_length=50, blank=True)
+    serial_no = models.CharField(_("serial number"), max_length=50, blank=True)
+    installed_on = models.DateField(_("installed on"), null=True, blank=True)
+    warranty_until = models.DateField(_("warranty until"), null=True, blank=True)
+    vendor = models.ForeignKey(
+        Vendor,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assets",
+        verbose_name=_("maintenance vendor"),
+    )
+    importance = models.CharField(
+        _("importance"), max_length=10, choices=Importance, default=Importance.NORMAL
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status, default=Status.RUNNING, editable=False
+    )
+    qr_token = models.CharField(max_length=24, unique=True, default=new_qr_token, editable=False)
+    notes = models.TextField(_("notes"), blank=True, max_length=2000)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = AssetQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("asset")
+        verbose_name_plural = _("assets")
+        ordering = ["community_id", "category_id", "code"]
+        indexes = [
+            models.Index(fields=["community", "category", "id"], name="asset_community_idx"),
+            models.Index(fields=["company", "id"], name="asset_company_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="asset_code_unique"),
+            models.CheckConstraint(
+                condition=Q(warranty_until__isnull=True)
+                | Q(installed_on__isnull=True)
+                | Q(warranty_until__gte=F("installed_on")),
+                name="asset_warranty_after_install",
+                violation_error_message=_("The warranty cannot end before installation."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class Downtime(models.Model):
+    """A stretch of time an asset was not running (停用 or 维修中): open while ``ended_at``
+    is empty. Downtime hours, MTBF and MTTR are computed from these rows."""
+
+    asset = models.ForeignKey(
+        Asset, on_delete=models.CASCADE, related_name="downtimes", verbose_name=_("asset")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Asset.Status)
+    started_at = models.DateTimeField(_("from"))
+    ended_at = models.DateTimeField(_("until"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    work_order = models.ForeignKey(
+        "workorders.WorkOrder",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("work order"),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+
+    class Meta:
+        verbose_name = _("downtime")
+        verbose_name_plural = _("downtimes")
+        ordering = ["asset_id", "started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset"],
+                condition=Q(ended_at__isnull=True),
+                name="downtime_one_open_per_asset",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="downtime_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.asset_id} {self.status} {self.started_at:%Y-%m-%d}"
+
+
+class Certificate(models.Model):
+    """A statutory certificate (电梯年检, 消防检测, 特种设备 …) with its expiry; reminders go
+    out ``remind_days`` ahead."""
+
+    class Kind(models.TextChoices):
+        ELEVATOR = "elevator", _("Elevator annual inspection")
+        FIRE = "fire", _("Fire-safety inspection")
+        SPECIAL = "special", _("Special-equipment registration")
+        PRESSURE = "pressure", _("Pressure-vessel inspection")
+        LIGHTNING = "lightning", _("Lightning-protection test")
+        WATER = "water", _("Secondary water-supply hygiene")
+        OTHER = "other", _("Other")
+
+    asset = models.ForeignKey(
+        Asset, on_delete=models.PROTECT, related_name="certificates", verbose_name=_("asset")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind)
+    number = models.CharField(_("certificate no."), max_length=50, blank=True)
+    issuer = models.CharField(_("issued by"), max_length=100, blank=True)
+    issued_on = models.DateField(_("issued on"), null=True, blank=True)
+    expires_on = models.DateField(_("expires on"))
+    remind_days = models.PositiveSmallIntegerField(
+        _("remind days ahead"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_REMIND_DAYS)],
+    )
+    reminded_on = models.DateField(_("last reminded on"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        ordering = ["expires_on", "id"]
+        indexes = [models.Index(fields=["expires_on"], name="certificate_expiry_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(issued_on__isnull=True) | Q(expires_on__gte=F("issued_on")),
+                name="certificate_expires_after_issue",
+                violation_error_message=_("A certificate cannot expire before it is issued."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.number}".strip()
+
+
+class RoundKind(models.TextChoices):
+    """The five kinds of routine rounds; a checklist is written for one of them."""
+
+    INSPECTION = "inspection", _("Equipment inspection (设备巡检)")
+    PATROL = "patrol", _("Security patrol (安全巡逻)")
+    CLEANING = "cleaning", _("Cleaning (环境卫生)")
+    GREENING = "greening", _("Greening (绿化养护)")
+    MAINTENANCE = "maintenance", _("Maintenance (设备保养)")
+
+
+class ChecklistTemplate(models.Model):
+    company = models.ForeignKey(
+        "estates.Company",
+        on_delete=models.PROTECT,
+        related_name="checklist_templates",
+        verbose_name=_("company"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("round kind"), max_length=12, choices=RoundKind)
+    asset_category = models.ForeignKey(
+        AssetCategory,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("for asset category"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = CompanyOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("checklist template")
+        verbose_name_plural = _("checklist templates")
+        ordering = ["company_id", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="checklist_name_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ItemType(models.TextChoices):
+    OK_ABNORMAL = "ok_abnormal", _("Normal / abnormal")
+    NUMBER = "number", _("Number with an acceptable range")
+    METER = "meter", _("Meter reading")
+    SINGLE = "single", _("Single choice")
+    MULTIPLE = "multiple", _("Multiple choice")
+    TEXT = "text", _("Text")
+    PHOTO = "photo", _("Photo")
+
+
+class ChecklistItem(models.Model):
+    """One typed question. Numbers carry a unit and an acceptable range; choices list
+    which answers count as abnormal. An abnormal answer may open a work order of
+    ``order_category`` (by rule) or offer one (one tap)."""
+
+    template = models.ForeignKey(
+        ChecklistTemplate,
+        on_delete=models.CASCADE,
+        related_name="items",
+        verbose_name=_("checklist"),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    label = models.CharField(_("item"), max_length=100)
+    type = models.CharField(_("type"), max_length=12, choices=ItemType)
+    unit = models.CharField(_("unit"), max_length=12, blank=True, help_text=_("e.g. MPa, ℃, A"))
+    min_value = models.DecimalField(
+        _("lowest acceptable"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+    max_value = models.DecimalField(
+        _("highest acceptable"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    abnormal_choices = models.JSONField(_("abnormal choices"), default=list, blank=True)
+    required = models.BooleanField(_("required"), default=True)
+    photo_required = models.BooleanField(_("photo required"), default=False)
+    creates_order = models.BooleanField(_("an abnormal answer opens a work order"), default=False)
+    order_category = models.ForeignKey(
+        "workorders.Category",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("work-order category"),
+    )
+
+    class Meta:
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        ordering = ["template_id", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_value__isnull=True)
+                | Q(max_value__isnull=True)
+                | Q(max_value__gte=F("min_value")),
+                name="checklist_item_range",
+                violation_error_message=_("The highest value cannot be below the lowest."),
+            ),
+            models.CheckConstraint(
+                condition=Q(creates_order=False) | Q(order_category__isnull=False),
+                name="checklist_item_order_category",
+                violation_error_message=_("Choose the work-order category to open."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.type in (ItemType.SINGLE, ItemType.MULTIPLE):
+            options = [str(c).strip() for c in self.choices or [] if str(c).strip()]
+            if len(options) < 2:
+                raise ValidationError({"choices": _("Give at least two choices.")})
+            if len(set(options)) != len(options):
+                raise ValidationError({"choices": _("Each choice must be different.")})
+            unknown = set(self.abnormal_choices or []) - set(options)
+            if unknown:
+                raise ValidationError(
+                    {"abnormal_choices": _("Abnormal answers must be among the choices.")}
+                )
+            self.choices = options
+        elif self.choices or self.abnormal_choices:
+            raise ValidationError({"choices": _("Only choice items have choices.")})
+        if self.type not in (ItemType.NUMBER, ItemType.METER) and (
+            self.min_value is not None or self.max_value is not None or self.unit
+        ):
+            raise ValidationError({"unit": _("Only number and meter items have a unit or range.")})
+        if self.type == ItemType.NUMBER and self.min_value is None and self.max_value is None:
+            raise ValidationError({"min_value": _("Give the acceptable range.")})
+
+    def judge(self, value) -> bool:
+        """Whether an already validated answer is abnormal."""
+        if self.type == ItemType.OK_ABNORMAL:
+            return value is False
+        if self.type in (ItemType.NUMBER, ItemType.METER):
+            if value is None:
+                return False
+            low, high = self.min_value, self.max_value
+            return (low is not None and value < low) or (high is not None and value > high)
+        if self.type == ItemType.SINGLE:
+            return value in (self.abnormal_choices or [])
+        if self.type == ItemType.MULTIPLE:
+            return bool(set(value or []) & set(self.abnormal_choices or []))
+        return False
+
+
+ABSURD = Decimal("1000000000")  # readings beyond this are typing mistakes, not values

@@ -1,0 +1,231 @@
+"""Writes of the facilities domain: the equipment ledger, status changes with downtime,
+certificates, and reading checklist answers.
+
+Every function takes ``actor=`` and checks ``facilities.manage`` (ledger, certificates)
+in the asset's community; ``parse_answer`` is pure: it turns what a phone sent for one
+checklist item into a typed value and says whether it is abnormal, or names the mistake.
+"""
+
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wuye.core.services import full_clean, require
+from wuye.facilities.models import (
+    ABSURD,
+    MAX_REMIND_DAYS,
+    Asset,
+    AssetCategory,
+    Certificate,
+    ChecklistItem,
+    Downtime,
+    ItemType,
+)
+
+MANAGE = "facilities.manage"
+
+# code: (name, asset code prefix)
+DEFAULT_CATEGORIES = {
+    "elevator": ("电梯", "DT"),
+    "water_pump": ("供水泵", "SB"),
+    "power": ("配电", "PD"),
+    "fire": ("消防", "XF"),
+    "cctv": ("监控", "JK"),
+    "access": ("门禁", "MJ"),
+    "lighting": ("照明", "ZM"),
+    "hvac": ("中央空调", "KT"),
+    "generator": ("发电机", "FD"),
+    "other": ("其他", "QT"),
+}
+
+
+def seed_asset_categories(*, company) -> None:
+    """The default asset categories of a company (idempotent)."""
+    for position, (code, (name, prefix)) in enumerate(DEFAULT_CATEGORIES.items()):
+        AssetCategory.objects.get_or_create(
+            company=company,
+            code=code,
+            defaults={"name": name, "code_prefix": prefix, "sort_order": position},
+        )
+
+
+def _require_community(actor, community) -> None:
+    require(actor, MANAGE)
+    if community.id not in actor.community_ids:
+        raise PermissionDenied
+
+
+def _next_code(category: AssetCategory) -> str:
+    """DT-0001, DT-0002 …: one more than the highest code of the prefix."""
+    pattern = re.compile(rf"^{re.escape(category.code_prefix)}-(\d+)$")
+    codes = Asset.objects.filter(
+        company_id=category.company_id, code__startswith=f"{category.code_prefix}-"
+    ).values_list("code", flat=True)
+    numbers = [int(m.group(1)) for code in codes if (m := pattern.match(code))]
+    return f"{category.code_prefix}-{max(numbers, default=0) + 1:04d}"
+
+
+@transaction.atomic
+def create_asset(*, actor, community, category: AssetCategory, name: str, **fields) -> Asset:
+    """Register an asset; without ``code`` the next code of its category's prefix."""
+    _require_community(actor, community)
+    if category.company_id != community.company_id:
+        raise ValidationError({"category": _("Choose a category of this company.")})
+    for field in ("building", "common_area", "vendor"):
+        related = fields.get(field)
+        if related is None:
+            continue
+        owner = related.company_id if field == "vendor" else related.community_id
+        if owner != (community.company_id if field == "vendor" else community.id):
+            raise ValidationError({field: _("Choose one of this community.")})
+    code = (fields.pop("code", "") or "").strip() or _next_code(category)
+    asset = Asset(
+        company_id=community.company_id,
+        community=community,
+        category=category,
+        name=(name or "").strip(),
+        code=code,
+        **fields,
+    )
+    full_clean(asset)
+    try:
+        with transaction.atomic():
+            asset.save()
+    except IntegrityError as exc:  # two registrations took the same next code at once
+        raise ValidationError({"code": _("This code was just taken; save again.")}) from exc
+    return asset
+
+
+@transaction.atomic
+def change_status(
+    *, actor, asset: Asset, status: str, reason: str = "", work_order=None, at=None
+) -> Asset:
+    """运行 / 停用 / 维修中 / 报废. Leaving 运行 opens a downtime interval, returning to it
+    closes the open one; a scrapped asset stays scrapped."""
+    _require_community(actor, asset.community)
+    if status not in Asset.Status.values:
+        raise ValidationError({"status": _("Choose one of the listed statuses.")})
+    at = at or timezone.now()
+    locked = Asset.objects.select_for_update().get(pk=asset.pk)
+    if locked.status == Asset.Status.SCRAPPED:
+        raise ValidationError({"status": _("A scrapped asset cannot change status.")})
+    if status == locked.status:
+        raise ValidationError({"status": _("The asset already has this status.")})
+    reason = (reason or "").strip()
+    if status != Asset.Status.RUNNING and not reason:
+        raise ValidationError({"reason": _("Give a reason.")})
+    open_interval = Downtime.objects.filter(asset=locked, ended_at__isnull=True).first()
+    if open_interval is not None:
+        if at < open_interval.started_at:
+            raise ValidationError({"at": _("The change cannot be before the last one.")})
+        open_interval.ended_at = at
+        open_interval.save(update_fields=["ended_at"])
+    if status != Asset.Status.RUNNING:
+        Downtime.objects.create(
+            asset=locked,
+            status=status,
+            started_at=at,
+            ended_at=at if status == Asset.Status.SCRAPPED else None,
+            reason=reason[:200],
+            work_order=work_order,
+            recorded_by=actor.user,
+        )
+    locked.status = status
+    locked.save(update_fields=["status"])
+    return locked
+
+
+@transaction.atomic
+def add_certificate(*, actor, asset: Asset, kind: str, expires_on: datetime.date, **fields):
+    _require_community(actor, asset.community)
+    certificate = Certificate(asset=asset, kind=kind, expires_on=expires_on, **fields)
+    full_clean(certificate)
+    certificate.save()
+    return certificate
+
+
+def certificates_to_remind(*, today: datetime.date) -> list[Certificate]:
+    """Certificates whose reminder window (``remind_days`` before expiry, at most a year)
+    has opened and that were not reminded today."""
+    horizon = today + datetime.timedelta(days=MAX_REMIND_DAYS)
+    candidates = (
+        Certificate.objects.filter(expires_on__lte=horizon)
+        .exclude(reminded_on=today)
+        .select_related("asset__community")
+    )
+    return [c for c in candidates if c.expires_on - datetime.timedelta(days=c.remind_days) <= today]
+
+
+# --- checklist answers ----------------------------------------------------------------
+YES = {"1", "true", "yes", "ok", "normal", "正常"}
+NO = {"0", "false", "no", "abnormal", "异常"}
+NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*([^\d\s].*)?$")
+
+
+def parse_answer(item: ChecklistItem, raw, *, field: str = "value"):
+    """(value, abnormal) for what was sent for ``item``; a ValidationError naming
+    ``field`` for a missing, malformed, wrong-unit or absurd answer."""
+    empty = raw is None or (isinstance(raw, str) and not raw.strip()) or raw == []
+    if empty:
+        if item.required and item.type != ItemType.PHOTO:
+            raise ValidationError({field: _("Answer “%(item)s”.") % {"item": item.label}})
+        return None, False
+    if item.type == ItemType.OK_ABNORMAL:
+        text = str(raw).strip().lower()
+        if isinstance(raw, bool):
+            value = raw
+        elif text in YES:
+            value = True
+        elif text in NO:
+            value = False
+        else:
+            raise ValidationError({field: _("Answer normal or abnormal.")})
+        return value, item.judge(value)
+    if item.type in (ItemType.NUMBER, ItemType.METER):
+        value = _number(item, raw, field)
+        return value, item.judge(value)
+    if item.type == ItemType.SINGLE:
+        value = str(raw).strip()
+        if value not in item.choices:
+            raise ValidationError({field: _("Choose one of the listed answers.")})
+        return value, item.judge(value)
+    if item.type == ItemType.MULTIPLE:
+        values = [str(v).strip() for v in (raw if isinstance(raw, list | tuple) else [raw])]
+        if not set(values) <= set(item.choices):
+            raise ValidationError({field: _("Choose among the listed answers.")})
+        values = [c for c in item.choices if c in values]
+        return values, item.judge(values)
+    if item.type == ItemType.TEXT:
+        text = str(raw).strip()
+        if len(text) > 500:
+            raise ValidationError({field: _("Keep it under 500 characters.")})
+        return text, False
+    return None, False  # photos travel separately
+
+
+def _number(item: ChecklistItem, raw, field: str) -> Decimal:
+    match = NUMBER.match(str(raw))
+    if not match:
+        raise ValidationError({field: _("Enter a number, e.g. 0.45.")})
+    unit = (match.group(2) or "").strip()
+    if unit and item.unit and unit.lower() != item.unit.lower():
+        raise ValidationError(
+            {
+                field: _("Enter the value in %(unit)s, not %(given)s.")
+                % {"unit": item.unit, "given": unit}
+            }
+        )
+    if unit and not item.unit:
+        raise ValidationError({field: _("Enter the number without a unit.")})
+    try:
+        value = Decimal(match.group(1))
+    except InvalidOperation as exc:
+        raise ValidationError({field: _("Enter a number, e.g. 0.45.")}) from exc
+    if abs(value) >= ABSURD:
+        raise ValidationError({field: _("This number is far too large; check it.")})
+    return value.quantize(Decimal("0.001"))
