@@ -442,3 +442,173 @@ class ChecklistItem(models.Model):
 
 
 ABSURD = Decimal("1000000000")  # readings beyond this are typing mistakes, not values
+
+
+class Plan(models.Model):
+    """A recurring round: which checklist, where (its stops), when (recurrence and a
+    daily time window), who (a person, or the on-shift staff of a trade). Tasks are
+    generated ahead by the scheduler (``wuye.facilities.plans``)."""
+
+    class Recurrence(models.TextChoices):
+        DAILY = "daily", _("Every day")
+        WEEKDAYS = "weekdays", _("Monday to Friday")
+        WEEKLY = "weekly", _("On days of the week")
+        MONTHLY = "monthly", _("On days of the month")
+        EVERY_N_DAYS = "every_n_days", _("Every N days")
+
+    class Anchor(models.TextChoices):
+        SCHEDULE = "schedule", _("From the schedule")
+        COMPLETION = "completion", _("From the last completion")
+
+    company = models.ForeignKey(
+        "estates.Company", on_delete=models.PROTECT, related_name="+", verbose_name=_("company")
+    )
+    community = models.ForeignKey(
+        "estates.Community",
+        on_delete=models.PROTECT,
+        related_name="plans",
+        verbose_name=_("community"),
+    )
+    kind = models.CharField(_("round kind"), max_length=12, choices=RoundKind)
+    name = models.CharField(_("name"), max_length=100)
+    template = models.ForeignKey(
+        ChecklistTemplate,
+        on_delete=models.PROTECT,
+        related_name="plans",
+        verbose_name=_("checklist"),
+    )
+    recurrence = models.CharField(
+        _("recurrence"), max_length=14, choices=Recurrence, default=Recurrence.DAILY
+    )
+    days = models.JSONField(
+        _("days"),
+        default=list,
+        blank=True,
+        help_text=_("Weekly: 1 (Monday) to 7; monthly: 1 to 31 (31 means the month's last day)."),
+    )
+    interval_days = models.PositiveSmallIntegerField(
+        _("every N days"), null=True, blank=True, validators=[MinValueValidator(2)]
+    )
+    anchor = models.CharField(_("counted"), max_length=10, choices=Anchor, default=Anchor.SCHEDULE)
+    window_start = models.TimeField(_("window opens"))
+    window_end = models.TimeField(_("window closes"))
+    assignee = models.ForeignKey(
+        "staff.StaffMember",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assignee"),
+    )
+    trade = models.ForeignKey(
+        "staff.Trade",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("team (trade)"),
+        help_text=_("When the assignee is off shift, an on-shift member of this trade."),
+    )
+    requires_acceptance = models.BooleanField(_("supervisor accepts the work"), default=False)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["community_id", "kind", "name"]
+        indexes = [models.Index(fields=["is_active", "community"], name="plan_active_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_end__gt=F("window_start")),
+                name="plan_window_order",
+                violation_error_message=_("The window must close after it opens."),
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="plan_dates_order",
+                violation_error_message=_("The plan cannot end before it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(assignee__isnull=False) | Q(trade__isnull=False),
+                name="plan_has_staff",
+                violation_error_message=_("Choose an assignee or a team."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        days = self.days or []
+        if self.recurrence in (self.Recurrence.WEEKLY, self.Recurrence.MONTHLY):
+            high = 7 if self.recurrence == self.Recurrence.WEEKLY else 31
+            if not days or any(not isinstance(d, int) or not 1 <= d <= high for d in days):
+                raise ValidationError(
+                    {"days": _("Give days between 1 and %(high)d.") % {"high": high}}
+                )
+            self.days = sorted(set(days))
+        elif days:
+            raise ValidationError({"days": _("Only weekly and monthly plans list days.")})
+        if (self.recurrence == self.Recurrence.EVERY_N_DAYS) != bool(self.interval_days):
+            raise ValidationError(
+                {"interval_days": _("Give N for, and only for, an every-N-days plan.")}
+            )
+
+
+class Task(models.Model):
+    """One generated occurrence of a plan, for one date and (usually) one person."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("To do")
+        IN_PROGRESS = "in_progress", _("In progress")
+        AWAITING_ACCEPTANCE = "awaiting_acceptance", _("Awaiting acceptance")
+        DONE = "done", _("Done")
+        MISSED = "missed", _("Missed")
+
+    company = models.ForeignKey(
+        "estates.Company", on_delete=models.PROTECT, related_name="+", verbose_name=_("company")
+    )
+    community = models.ForeignKey(
+        "estates.Community", on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
+    )
+    plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("plan")
+    )
+    kind = models.CharField(_("round kind"), max_length=12, choices=RoundKind)
+    date = models.DateField(_("date"))
+    opens_at = models.DateTimeField(_("window opens"))
+    closes_at = models.DateTimeField(_("window closes"))
+    assignee = models.ForeignKey(
+        "staff.StaffMember",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="facility_tasks",
+        verbose_name=_("assignee"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.PENDING, editable=False
+    )
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    abnormal_count = models.PositiveSmallIntegerField(_("abnormal items"), default=0)
+
+    class Meta:
+        verbose_name = _("round task")
+        verbose_name_plural = _("round tasks")
+        ordering = ["opens_at", "id"]
+        indexes = [
+            models.Index(fields=["assignee", "date"], name="task_assignee_date_idx"),
+            models.Index(fields=["community", "date"], name="task_community_date_idx"),
+        ]
+        constraints = [
+            # Generation is idempotent: one task per plan and date.
+            models.UniqueConstraint(fields=["plan", "date"], name="task_plan_date_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.plan_id} {self.date}"

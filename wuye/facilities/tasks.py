@@ -1,0 +1,10 @@
+from django_tasks import task
+
+
+@task()
+def generate_round_tasks() -> int:
+    """Today's and tomorrow's tasks of every active plan (idempotent; hourly, so a plan
+    created during the day gets its tasks within the hour)."""
+    from wuye.facilities.plans import generate_tasks
+
+    return generate_tasks(days=2)
