@@ -604,6 +604,12 @@ class Task(models.Model):
         indexes = [
             models.Index(fields=["assignee", "date"], name="task_assignee_date_idx"),
             models.Index(fields=["community", "date"], name="task_community_date_idx"),
+            # rounds.mark_missed reads only the open tasks, by when their window closed.
+            models.Index(
+                fields=["closes_at"],
+                name="task_open_closes_idx",
+                condition=Q(status__in=["pending", "in_progress"]),
+            ),
         ]
         constraints = [
             # Generation is idempotent: one task per plan and date.
@@ -612,3 +618,127 @@ class Task(models.Model):
 
     def __str__(self):
         return f"{self.plan_id} {self.date}"
+
+
+class Checkpoint(models.Model):
+    """巡更点 / a cleaning or greening area: a place with a QR label that is not an asset."""
+
+    company = models.ForeignKey(
+        "estates.Company", on_delete=models.PROTECT, related_name="+", verbose_name=_("company")
+    )
+    community = models.ForeignKey(
+        "estates.Community",
+        on_delete=models.PROTECT,
+        related_name="checkpoints",
+        verbose_name=_("community"),
+    )
+    common_area = models.ForeignKey(
+        "estates.CommonArea",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="checkpoints",
+        verbose_name=_("common area"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    qr_token = models.CharField(max_length=24, unique=True, default=new_qr_token, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = AssetQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
+        ordering = ["community_id", "name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class PlanStop(models.Model):
+    """A plan's ordered stop: an asset to inspect or a checkpoint to pass."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="stops")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    asset = models.ForeignKey(
+        Asset, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    checkpoint = models.ForeignKey(
+        Checkpoint, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("stop")
+        verbose_name_plural = _("stops")
+        ordering = ["plan_id", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(asset__isnull=False, checkpoint__isnull=True)
+                | Q(asset__isnull=True, checkpoint__isnull=False),
+                name="stop_is_asset_or_checkpoint",
+                violation_error_message=_("A stop is an asset or a checkpoint."),
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.asset or self.checkpoint)
+
+    @property
+    def target(self):
+        return self.asset or self.checkpoint
+
+
+class Visit(models.Model):
+    """A scan at a stop during a task: when, and whether inside the task's window."""
+
+    class Timing(models.TextChoices):
+        EARLY = "early", _("Early")
+        ON_TIME = "on_time", _("On time")
+        LATE = "late", _("Late")
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="visits")
+    stop = models.ForeignKey(PlanStop, on_delete=models.PROTECT, related_name="+")
+    scanned_at = models.DateTimeField(_("scanned at"))
+    timing = models.CharField(_("timing"), max_length=8, choices=Timing)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        ordering = ["task_id", "scanned_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "stop"], name="visit_once_per_stop"),
+        ]
+
+    def __str__(self):
+        return f"{self.task_id} {self.stop_id} {self.timing}"
+
+
+class Answer(models.Model):
+    """One checklist answer at one stop; an abnormal one may have opened a work order."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="answers")
+    item = models.ForeignKey(ChecklistItem, on_delete=models.PROTECT, related_name="+")
+    value = models.JSONField(_("answer"), null=True, blank=True)
+    is_abnormal = models.BooleanField(_("abnormal"), default=False)
+    photos = models.ManyToManyField("core.Photo", related_name="+", blank=True)
+    work_order = models.ForeignKey(
+        "workorders.WorkOrder",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("work order"),
+    )
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        ordering = ["visit_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "item"], name="answer_once_per_item"),
+        ]
+
+    def __str__(self):
+        return f"{self.item_id}: {self.value}"

@@ -8,3 +8,10 @@ def generate_round_tasks() -> int:
     from wuye.facilities.plans import generate_tasks
 
     return generate_tasks(days=2)
+
+
+@task()
+def mark_missed_rounds() -> int:
+    from wuye.facilities.rounds import mark_missed
+
+    return mark_missed()

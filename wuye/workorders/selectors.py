@@ -61,6 +61,7 @@ def orders():
     ).prefetch_related(
         Prefetch("house", House.objects.select_related("community", "building", "unit")),
         "common_area",
+        "asset",
     )
 
 

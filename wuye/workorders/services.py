@@ -244,16 +244,27 @@ def submit_order(
     reporter=None,
     photos=(),
     complaint: dict | None = None,
+    asset=None,
 ) -> WorkOrder:
     """Record a request. Residents report for their own houses or their community's
     common areas; staff (客服) take phone and walk-in requests for their communities.
     Complaints carry ``complaint`` = party_kind, party_staff, party_name, demand,
-    is_dispute (see ``Complaint``)."""
-    if house is None and common_area is None:
+    is_dispute (see ``Complaint``). An ``asset`` (a fault found on a round, or reported
+    from its QR label) places the order at the asset."""
+    if asset is not None:
+        if house is not None:
+            raise ValidationError({"asset": _("Choose a house or an asset, not both.")})
+        common_area = common_area or asset.common_area
+        if common_area is not None and common_area.community_id != asset.community_id:
+            raise ValidationError({"common_area": _("The common area is not the asset's.")})
+    if house is None and common_area is None and asset is None:
         raise ValidationError({"house": _("Choose a house or a common area.")})
     if house is not None and common_area is not None:
         raise ValidationError({"common_area": _("Choose a house or a common area, not both.")})
-    community = house.community if house is not None else common_area.community
+    if house is not None:
+        community = house.community
+    else:
+        community = asset.community if asset is not None else common_area.community
     if category.company_id != community.company_id or not category.is_active:
         raise ValidationError({"category": _("Choose a category of this company.")})
     if category.children.exists():
@@ -271,7 +282,7 @@ def submit_order(
     if not is_staff_intake:
         reporter = actor.user
         channel = channel if channel == Channel.API else Channel.RESIDENT_H5
-    elif not actor.has_perm("workorders.dispatch"):
+    elif not actor.has_perm("workorders.dispatch") and channel != Channel.INSPECTION:
         channel = Channel.STAFF  # 员工代报 by field staff
     contact_name = (contact_name or "").strip() or (
         reporter.display_name if reporter is not None else ""
@@ -285,6 +296,7 @@ def submit_order(
         community=community,
         house=house,
         common_area=common_area,
+        asset=asset,
         number=f"tmp-{now.timestamp()}",
         request_type=category.request_type,
         category=category,
