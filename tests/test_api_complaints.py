@@ -173,3 +173,20 @@ def test_unrated_auto_close_shows_in_the_api(cast, frozen, settings):
     body = get(bearer_client(cast.users["resident_a"]), f"/work-orders/{order.id}").json()
     assert body["status"] == Status.CLOSED and body["close_reason"] == "not_rated"
     assert body["feedback"] is None
+
+
+def test_staff_intake_still_needs_a_contact_mobile(cast, frozen):
+    desk = bearer_client(cast.users["dispatcher"])
+    response = post(
+        desk,
+        "/work-orders",
+        {
+            "category_id": category_id(cast, "lighting"),
+            "house_id": cast.house_a.id,
+            "description": "楼道灯坏了",
+            "contact_name": "王芳",
+            "channel": "phone",
+        },
+    )
+    assert response.status_code == 400 and "contact_mobile" in response.json()["detail"]
+    assert not WorkOrder.objects.exists()

@@ -313,6 +313,9 @@ def submit_order(
         submitted_at=now,
     )
     full_clean(order, exclude=["number"])
+    if not order.contact_mobile and channel != Channel.INSPECTION:
+        # Only a fault found on a round has nobody to call back.
+        raise ValidationError({"contact_mobile": _("Give a contact mobile.")})
     details = _complaint_details(order, complaint)
     sla.start_clocks(order, now=now)
     order.save()
