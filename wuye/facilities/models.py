@@ -11,6 +11,7 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -102,7 +103,9 @@ class AssetCategory(models.Model):
 FACILITY_PERMISSIONS = ("facilities.view", "facilities.manage", "facilities.work")
 
 
-class AssetQuerySet(ScopedQuerySet):
+class PlaceQuerySet(ScopedQuerySet):
+    """Assets and checkpoints: things with a QR label in a community."""
+
     def visible_to(self, actor):
         """Staff who view, manage or work the rounds see the assets of their communities
         (company-wide roles: the company's)."""
@@ -178,7 +181,7 @@ class Asset(models.Model):
     notes = models.TextField(_("notes"), blank=True, max_length=2000)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    objects = AssetQuerySet.as_manager()
+    objects = PlaceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("asset")
@@ -402,8 +405,6 @@ class ChecklistItem(models.Model):
         return self.label
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         if self.type in (ItemType.SINGLE, ItemType.MULTIPLE):
             options = [str(c).strip() for c in self.choices or [] if str(c).strip()]
             if len(options) < 2:
@@ -541,8 +542,6 @@ class Plan(models.Model):
         return self.name
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         days = self.days or []
         if self.recurrence in (self.Recurrence.WEEKLY, self.Recurrence.MONTHLY):
             high = 7 if self.recurrence == self.Recurrence.WEEKLY else 31
@@ -644,7 +643,7 @@ class Checkpoint(models.Model):
     qr_token = models.CharField(max_length=24, unique=True, default=new_qr_token, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
 
-    objects = AssetQuerySet.as_manager()
+    objects = PlaceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("checkpoint")
