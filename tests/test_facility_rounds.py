@@ -2,28 +2,19 @@
 the asset, finishing, acceptance and missed tasks (issue 4, part 5)."""
 
 import datetime
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from tests.facility_helpers import make_pump_round
 from wuye.facilities import rounds
-from wuye.facilities import services as fac
 from wuye.facilities.models import (
     Answer,
-    AssetCategory,
-    ChecklistItem,
-    ChecklistTemplate,
     Checkpoint,
-    ItemType,
-    PlanStop,
-    RoundKind,
     Task,
     Visit,
 )
-from wuye.facilities.plans import create_plan, generate_tasks
-from wuye.staff.models import RosterEntry, Shift
-from wuye.workorders.models import Category, Channel, Status, WorkOrder
+from wuye.workorders.models import Channel, Status, WorkOrder
 
 CST = datetime.timezone(datetime.timedelta(hours=8))
 DAY = datetime.date(2026, 11, 30)
@@ -47,49 +38,7 @@ def frozen(time_machine):
 @pytest.fixture
 def pump_round(cast, frozen):
     """The technician's pump-room inspection today 09:00–11:00 at pump SB-0001."""
-    pump = fac.create_asset(
-        actor=cast.actor("project_manager"),
-        community=cast.community_x,
-        category=AssetCategory.objects.get(company=cast.company, code="water_pump"),
-        name="1号生活水泵",
-        common_area=cast.community_x.common_areas.get(),
-    )
-    template = ChecklistTemplate.objects.create(
-        company=cast.company, name="水泵房巡检", kind=RoundKind.INSPECTION
-    )
-    pressure = ChecklistItem.objects.create(
-        template=template,
-        position=1,
-        label="出水压力",
-        type=ItemType.NUMBER,
-        unit="MPa",
-        min_value=Decimal("0.3"),
-        max_value=Decimal("0.6"),
-        creates_order=True,
-        order_category=Category.objects.get(company=cast.company, code="water_leak"),
-    )
-    noise = ChecklistItem.objects.create(
-        template=template, position=2, label="运行声音", type=ItemType.OK_ABNORMAL
-    )
-    plan = create_plan(
-        actor=cast.actor("project_manager"),
-        community=cast.community_x,
-        template=template,
-        name="水泵房日检",
-        assignee=cast.staff["technician"],
-        window_start=datetime.time(9),
-        window_end=datetime.time(11),
-        starts_on=DAY,
-    )
-    PlanStop.objects.create(plan=plan, position=1, asset=pump)
-    RosterEntry.objects.create(
-        staff=cast.staff["technician"],
-        community=cast.community_x,
-        date=DAY,
-        shift=Shift.objects.get(company=cast.company, name="常白班"),
-    )
-    generate_tasks(start=DAY, days=1)
-    return {"pump": pump, "pressure": pressure, "noise": noise, "plan": plan}
+    return make_pump_round(cast, DAY)
 
 
 def test_a_normal_round_end_to_end(cast, pump_round):

@@ -103,16 +103,40 @@ class AssetCategory(models.Model):
 FACILITY_PERMISSIONS = ("facilities.view", "facilities.manage", "facilities.work")
 
 
+def _community_q(actor, perms):
+    """Rows of the actor's communities (company-wide roles: the company's) when one of
+    ``perms`` is granted; else nothing."""
+    perm = next((p for p in perms if actor.has_perm(p)), None)
+    if perm is None:
+        return Q(pk__in=[])
+    return actor.staff_q(community="community_id", company="company_id", perm=perm)
+
+
 class PlaceQuerySet(ScopedQuerySet):
     """Assets and checkpoints: things with a QR label in a community."""
 
     def visible_to(self, actor):
-        """Staff who view, manage or work the rounds see the assets of their communities
-        (company-wide roles: the company's)."""
-        perm = next((p for p in FACILITY_PERMISSIONS if actor.has_perm(p)), None)
-        if perm is None:
-            return self.none()
-        return self.filter(actor.staff_q(community="community_id", company="company_id", perm=perm))
+        """Staff who view, manage or work the rounds see the places of their communities
+        (field staff scan them)."""
+        return self.filter(_community_q(actor, FACILITY_PERMISSIONS))
+
+
+class PlanQuerySet(ScopedQuerySet):
+    def visible_to(self, actor):
+        """Plans are office work: those who view or manage facilities, by community."""
+        return self.filter(_community_q(actor, FACILITY_PERMISSIONS[:2]))
+
+
+class TaskQuerySet(ScopedQuerySet):
+    def visible_to(self, actor):
+        """Overseers see their communities' tasks; field staff see the tasks assigned to
+        them (in communities they still work in)."""
+        q = _community_q(actor, FACILITY_PERMISSIONS[:2])
+        if actor.staff and actor.has_perm("facilities.work"):
+            q |= Q(assignee_id=actor.staff.pk) & actor.staff_q(
+                community="community_id", company="company_id", perm="facilities.work"
+            )
+        return self.filter(q)
 
 
 class Asset(models.Model):
@@ -515,6 +539,8 @@ class Plan(models.Model):
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
+    objects = PlanQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("plan")
         verbose_name_plural = _("plans")
@@ -595,6 +621,8 @@ class Task(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     abnormal_count = models.PositiveSmallIntegerField(_("abnormal items"), default=0)
+
+    objects = TaskQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("round task")
