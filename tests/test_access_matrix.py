@@ -603,6 +603,27 @@ def _roster_entry(cast):
     return entry
 
 
+def _pump_round(cast) -> dict:
+    """The technician's pump-room round in X for 2026-11-30 (tests/facility_helpers),
+    made once per cell's rolled-back transaction, whichever of url/target asks first."""
+    from tests.facility_helpers import make_pump_round
+    from wuye.facilities.models import Task
+
+    task = Task.objects.filter(plan__community=cast.community_x).select_related("plan").first()
+    if task is None:
+        return make_pump_round(cast, datetime.date(2026, 11, 30))
+    plan = task.plan
+    items = {i.position: i for i in plan.template.items.all()}
+    return {
+        "pump": plan.stops.get().asset,
+        "pressure": items[1],
+        "noise": items[2],
+        "template": plan.template,
+        "plan": plan,
+        "task": task,
+    }
+
+
 def _wo(cast, state):
     """A work order of resident A's house in a given state, made anew in each cell's
     rolled-back transaction ("pool": accepted, grab mode, nobody holds it)."""
