@@ -21,6 +21,12 @@ urlpatterns = [
     path("console/orders/", include("wuye.workorders.urls_console")),
     path("h5/orders/", include("wuye.workorders.urls_resident")),
     path("m/orders/", include("wuye.workorders.urls_field")),
+    path("console/facilities/", include("wuye.facilities.urls_ledger")),
+    path("console/rounds/", include("wuye.facilities.urls_rounds")),
+    path("console/facility-reports/", include("wuye.facilities.urls_reports")),
+    path("m/rounds/", include("wuye.facilities.urls_field")),
+    # What a printed QR label encodes: short, stable, one URL for staff and residents.
+    path("q/", include("wuye.facilities.urls_qr")),
     # Photos are served one by one to those who may see them (wuye.core.photos), never
     # as public media: MEDIA_ROOT also holds uploaded import workbooks.
     path("photos/", include("wuye.core.urls_photos")),
