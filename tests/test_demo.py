@@ -183,14 +183,14 @@ def test_staff_in_every_role_with_communities_trades_and_a_roster(loaded):
     monday = today - datetime.timedelta(days=today.weekday())
     entries = RosterEntry.objects.filter(staff__company=anju)
     dates = set(entries.values_list("date", flat=True))
-    assert dates == {monday + datetime.timedelta(days=i) for i in range(14)}
+    assert dates == {monday + datetime.timedelta(days=i) for i in range(-14, 14)}
     # Each entry is in one of the member's communities, with a shift of the same company.
     for entry in entries.select_related("shift", "staff"):
         assert entry.shift.company_id == anju.id
         assert entry.staff.communities.filter(pk=entry.community_id).exists()
     # Guards cover early, late and night shifts every day in each estate.
     guard_days = entries.filter(staff__roles__code="guard", community=loaded["cuihu"])
-    for day in range(14):
+    for day in range(-14, 14):
         shifts = guard_days.filter(date=monday + datetime.timedelta(days=day))
         assert set(shifts.values_list("shift__name", flat=True)) == {"早班", "中班", "夜班"}
 

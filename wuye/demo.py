@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from wuye.accounts.actor import Actor
 from wuye.accounts.models import User
+from wuye.demo_facilities import FacilitiesDemo
 from wuye.estates.models import Building, CommonArea, Community, Company, House, Unit
 from wuye.estates.services import create_company
 from wuye.notifications.services import delivered_together
@@ -531,12 +532,13 @@ class _Builder:
         StaffMember.trades.through.objects.bulk_create(through_trades)
         return list(zip(members, plan, strict=True))
 
-    def roster(self, company, staff):
-        """This week and next: guards in three rotating shifts, dispatchers in two, the
-        rest on the day shift on working days; everyone gets rest days."""
+    def roster(self, company, staff, weeks=range(2)):
+        """This week and next (``weeks`` counts from this Monday): guards in three
+        rotating shifts, dispatchers in two, the rest on the day shift on working days;
+        everyone gets rest days."""
         shifts = {s.name: s for s in Shift.objects.filter(company=company)}
         monday = self.today - datetime.timedelta(days=self.today.weekday())
-        days = [monday + datetime.timedelta(days=i) for i in range(14)]
+        days = [monday + datetime.timedelta(days=i) for i in range(weeks.start * 7, weeks.stop * 7)]
         entries = []
         by_role_community: dict[tuple[str, int], list[StaffMember]] = {}
         for member, (_u, role, communities, _t, _off) in staff:
@@ -686,6 +688,11 @@ class _Builder:
 
         comms = [cuihu, jinxiu, tower]
         everywhere = comms
+        # Teams for the routine rounds: a plan falls back to an on-shift team member.
+        Trade.objects.bulk_create(
+            Trade(company=anju, code=code, name=name)
+            for code, name in (("security", "秩序维护"), ("cleaning", "保洁"), ("greening", "绿化"))
+        )
         plan = [
             ("admin", "company_admin", everywhere, (), False),
             ("finance", "finance", everywhere, (), False),
@@ -706,17 +713,22 @@ class _Builder:
             (None, "technician", [jinxiu], ("doors_windows", "civil"), False),
             (None, "technician", [tower], ("plumbing_electric", "low_voltage"), False),
             (None, "technician", [tower, cuihu, jinxiu], ("elevator",), False),
-            ("gardener", "gardener", [cuihu], (), False),
-            (None, "gardener", [cuihu], (), False),
-            (None, "gardener", [jinxiu], (), False),
-            (None, "gardener", [jinxiu], (), False),
+            ("gardener", "gardener", [cuihu], ("greening",), False),
+            (None, "gardener", [cuihu], ("greening",), False),
+            (None, "gardener", [jinxiu], ("greening",), False),
+            (None, "gardener", [jinxiu], ("greening",), False),
         ]
-        plan += [("guard" if i == 0 else None, "guard", [cuihu], (), False) for i in range(6)]
-        plan += [(None, "guard", [jinxiu], (), i == 4) for i in range(5)]
-        plan += [(None, "guard", [tower], (), False) for i in range(4)]
-        plan += [("cleaner" if i == 0 else None, "cleaner", [cuihu], (), False) for i in range(4)]
-        plan += [(None, "cleaner", [jinxiu], (), False) for i in range(3)]
-        plan += [(None, "cleaner", [tower], (), False) for i in range(3)]
+        plan += [
+            ("guard" if i == 0 else None, "guard", [cuihu], ("security",), False) for i in range(6)
+        ]
+        plan += [(None, "guard", [jinxiu], ("security",), i == 4) for i in range(5)]
+        plan += [(None, "guard", [tower], ("security",), False) for i in range(4)]
+        plan += [
+            ("cleaner" if i == 0 else None, "cleaner", [cuihu], ("cleaning",), False)
+            for i in range(4)
+        ]
+        plan += [(None, "cleaner", [jinxiu], ("cleaning",), False) for i in range(3)]
+        plan += [(None, "cleaner", [tower], ("cleaning",), False) for i in range(3)]
         # 客服主管 handle complaints; added last so the numbering above stays put.
         plan += [
             ("supervisor", "service_supervisor", [cuihu], (), False),
@@ -740,6 +752,10 @@ class _Builder:
         ]
         self.roster(hexin, self.staff(hexin, hexin_plan, "HX"))
         _WorkOrders(self, anju_staff, {c.code: c for c in comms}).play()
+        # The two past weeks' roster, for the rounds' history (added after the service
+        # stories, whose dispatching was written against this week's roster).
+        self.roster(anju, anju_staff, weeks=range(-2, 0))
+        FacilitiesDemo(self.rng, self.today, anju, {c.code: c for c in comms}, anju_staff).build()
 
     def the_demo_resident(self, community) -> None:
         """The printed resident login: owner of 1栋1单元0802, with a parking space too."""
