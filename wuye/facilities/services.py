@@ -25,6 +25,7 @@ from wuye.facilities.models import (
     ChecklistItem,
     Downtime,
     ItemType,
+    Vendor,
 )
 
 MANAGE = "facilities.manage"
@@ -74,15 +75,7 @@ def _next_code(category: AssetCategory) -> str:
 def create_asset(*, actor, community, category: AssetCategory, name: str, **fields) -> Asset:
     """Register an asset; without ``code`` the next code of its category's prefix."""
     _require_community(actor, community)
-    if category.company_id != community.company_id:
-        raise ValidationError({"category": _("Choose a category of this company.")})
-    for field in ("building", "common_area", "vendor"):
-        related = fields.get(field)
-        if related is None:
-            continue
-        owner = related.company_id if field == "vendor" else related.community_id
-        if owner != (community.company_id if field == "vendor" else community.id):
-            raise ValidationError({field: _("Choose one of this community.")})
+    _check_links(community, {**fields, "category": category})
     code = (fields.pop("code", "") or "").strip() or _next_code(category)
     asset = Asset(
         company_id=community.company_id,
@@ -229,3 +222,103 @@ def _number(item: ChecklistItem, raw, field: str) -> Decimal:
     if abs(value) >= ABSURD:
         raise ValidationError({field: _("This number is far too large; check it.")})
     return value.quantize(Decimal("0.001"))
+
+
+# --- ledger console: editing assets and vendors ---------------------------------------
+ASSET_EDITABLE = (
+    "category",
+    "code",
+    "name",
+    "building",
+    "common_area",
+    "location",
+    "brand",
+    "model_no",
+    "serial_no",
+    "installed_on",
+    "warranty_until",
+    "vendor",
+    "importance",
+    "notes",
+)
+VENDOR_EDITABLE = (
+    "name",
+    "contact_name",
+    "contact_mobile",
+    "phone",
+    "contract_no",
+    "contract_start",
+    "contract_end",
+    "scope",
+    "is_active",
+)
+
+
+def _check_links(community, fields: dict) -> None:
+    """Category and vendor of the community's company; building and common area of
+    the community itself."""
+    category = fields.get("category")
+    if category is not None and category.company_id != community.company_id:
+        raise ValidationError({"category": _("Choose a category of this company.")})
+    for field in ("building", "common_area", "vendor"):
+        related = fields.get(field)
+        if related is None:
+            continue
+        owner = related.company_id if field == "vendor" else related.community_id
+        if owner != (community.company_id if field == "vendor" else community.id):
+            raise ValidationError({field: _("Choose one of this community.")})
+
+
+@transaction.atomic
+def update_asset(*, actor, asset: Asset, **fields) -> Asset:
+    """Edit an asset's ledger fields; its community, status and QR token stay."""
+    _require_community(actor, asset.community)
+    unknown = set(fields) - set(ASSET_EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    _check_links(asset.community, fields)
+    locked = Asset.objects.select_for_update().get(pk=asset.pk)
+    for name, value in fields.items():
+        setattr(locked, name, value.strip() if isinstance(value, str) else value)
+    full_clean(locked)
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError as exc:
+        raise ValidationError({"code": _("Another asset already has this code.")}) from exc
+    return locked
+
+
+def _require_company_manager(actor) -> None:
+    require(actor, MANAGE)
+    if not actor.staff:
+        raise PermissionDenied
+
+
+@transaction.atomic
+def create_vendor(*, actor, **fields) -> Vendor:
+    """A vendor of the actor's company (vendors serve several communities)."""
+    _require_company_manager(actor)
+    unknown = set(fields) - set(VENDOR_EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    vendor = Vendor(company_id=actor.staff.company_id, **fields)
+    full_clean(vendor)
+    vendor.save()
+    return vendor
+
+
+@transaction.atomic
+def update_vendor(*, actor, vendor: Vendor, **fields) -> Vendor:
+    _require_company_manager(actor)
+    if vendor.company_id != actor.staff.company_id:
+        raise PermissionDenied
+    unknown = set(fields) - set(VENDOR_EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    locked = Vendor.objects.select_for_update().get(pk=vendor.pk)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    full_clean(locked)
+    locked.save()
+    return locked

@@ -1,0 +1,56 @@
+"""Reads of the equipment ledger shared by its console pages and exports: which
+certificates count, how close to expiry they are, and what an asset's QR label shows."""
+
+import datetime
+
+from django.db.models import Exists, OuterRef
+from django.urls import NoReverseMatch, reverse
+
+from wuye.core.labels import Label
+from wuye.facilities.models import Certificate
+
+EXPIRED, EXPIRING, VALID = "expired", "expiring", "valid"
+
+
+def current_certificates():
+    """Certificates not yet replaced by a later one of the same kind on the same asset:
+    last year's lift inspection stops counting once this year's is recorded."""
+    newer = Certificate.objects.filter(
+        asset_id=OuterRef("asset_id"), kind=OuterRef("kind"), expires_on__gt=OuterRef("expires_on")
+    )
+    return Certificate.objects.filter(~Exists(newer))
+
+
+def due_certificates(*, today: datetime.date, days: int):
+    """Current certificates expired or expiring within ``days``."""
+    return current_certificates().filter(expires_on__lte=today + datetime.timedelta(days=days))
+
+
+def certificate_state(certificate, today: datetime.date) -> str:
+    """expired, expiring (its reminder window has opened) or valid."""
+    if certificate.expires_on < today:
+        return EXPIRED
+    if certificate.expires_on - datetime.timedelta(days=certificate.remind_days) <= today:
+        return EXPIRING
+    return VALID
+
+
+def qr_path(token: str) -> str:
+    """The QR landing page of a label's token (``/q/<token>/``)."""
+    try:
+        return reverse("qr:landing", args=[token])
+    except NoReverseMatch:  # the landing page's URL name is not registered yet
+        return f"/q/{token}/"
+
+
+def asset_label(request, asset) -> Label:
+    """``asset`` needs ``community``, ``building`` and ``common_area`` loaded."""
+    place = " ".join(
+        part.name for part in (asset.community, asset.building, asset.common_area) if part
+    )
+    return Label(
+        url=request.build_absolute_uri(qr_path(asset.qr_token)),
+        title=asset.name,
+        subtitle=f"{place} · {asset.code}",
+        code=asset.code,
+    )
