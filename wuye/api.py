@@ -14,6 +14,7 @@ from wuye.accounts.services import user_for_token
 from wuye.core.api_photos import router as photos_router
 from wuye.estates.api import router as estates_router
 from wuye.facilities.api import router as facilities_router
+from wuye.incidents.api import router as incidents_router
 from wuye.notifications.api import router as notifications_router
 from wuye.people.api import router as people_router
 from wuye.staff.api import router as staff_router
@@ -94,5 +95,6 @@ for _router in (
     photos_router,
     workorders_router,
     facilities_router,
+    incidents_router,
 ):
     api.add_router("/v1/", _router)

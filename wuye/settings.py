@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "wuye.web",
     "wuye.workorders",
     "wuye.facilities",
+    "wuye.incidents",
 ]
 
 MIDDLEWARE = [

@@ -26,11 +26,19 @@ PERMISSIONS: dict[str, str] = {
     "workorders.complaints": _(
         "Handle complaints: accept, dispatch, record the root cause, return visits and closing"
     ),
+    "incidents.report": _("Report emergencies, respond to them and post updates"),
+    "incidents.manage": _("Resolve, close and cancel emergencies; send updates to residents"),
 }
 
 ALL = tuple(PERMISSIONS)
-FIELD = ("estates.view", "workorders.create", "workorders.work", "facilities.work")
-DESK = ("workorders.view", "workorders.create", "workorders.dispatch")
+FIELD = (
+    "estates.view",
+    "workorders.create",
+    "workorders.work",
+    "facilities.work",
+    "incidents.report",
+)
+DESK = ("workorders.view", "workorders.create", "workorders.dispatch", "incidents.report")
 
 
 # code: (Chinese name, English name, company-wide?, permissions)
@@ -53,6 +61,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
             "workorders.complaints",
             "facilities.view",
             "facilities.manage",
+            "incidents.manage",
         ),
     ),
     "service_supervisor": (
@@ -72,7 +81,15 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
         "客服/调度",
         "Front desk / dispatcher",
         False,
-        ("estates.view", "people.view", "people.manage", "staff.view", *DESK, "facilities.view"),
+        (
+            "estates.view",
+            "people.view",
+            "people.manage",
+            "staff.view",
+            *DESK,
+            "facilities.view",
+            "incidents.manage",
+        ),
     ),
     "technician": ("维修工", "Technician", False, FIELD),
     "guard": ("保安", "Security guard", False, FIELD),
