@@ -6,7 +6,7 @@ import datetime
 from wuye.accounts.tasks import purge_expired_sms_codes
 from wuye.core.periodic import Job
 from wuye.core.tasks import prune_periodic_ticks, purge_idempotency_keys
-from wuye.facilities.tasks import generate_round_tasks, mark_missed_rounds
+from wuye.facilities.tasks import generate_round_tasks, mark_missed_rounds, remind_certificates
 from wuye.workorders.tasks import run_timeouts, sweep_sla
 
 MINUTE = datetime.timedelta(minutes=1)
@@ -18,6 +18,13 @@ JOBS: list[Job] = [
     Job("workorders.run_timeouts", run_timeouts, every=MINUTE),
     Job("facilities.generate_round_tasks", generate_round_tasks, every=HOUR),
     Job("facilities.mark_missed_rounds", mark_missed_rounds, every=15 * MINUTE),
+    # 08:30 Beijing time (UTC+8), the start of the office day, is 00:30 UTC.
+    Job(
+        "facilities.remind_certificates",
+        remind_certificates,
+        every=DAY,
+        offset=datetime.timedelta(minutes=30),
+    ),
     Job("accounts.purge_expired_sms_codes", purge_expired_sms_codes, every=HOUR),
     Job("core.purge_idempotency_keys", purge_idempotency_keys, every=HOUR),
     # 03:30 Beijing time (UTC+8) is 19:30 UTC.

@@ -15,3 +15,12 @@ def mark_missed_rounds() -> int:
     from wuye.facilities.rounds import mark_missed
 
     return mark_missed()
+
+
+@task()
+def remind_certificates() -> int:
+    """Daily: tell the facility managers about certificates about to expire (daily)
+    or expired (weekly); see ``wuye.facilities.reminders``."""
+    from wuye.facilities.reminders import send_certificate_reminders
+
+    return send_certificate_reminders()
