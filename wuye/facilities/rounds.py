@@ -208,3 +208,62 @@ def mark_missed(*, now=None) -> int:
     return Task.objects.filter(status__in=OPEN, closes_at__lt=now - MISSED_AFTER).update(
         status=Task.Status.MISSED
     )
+
+
+def todays_stop(*, actor, target, at=None):
+    """The actor's open task of today with a stop at ``target`` (what ``scan`` would
+    check in to) as ``(task, stop, visit)``, the visit being None before the scan;
+    None when the actor has no such task. Reads only: the QR landing page asks it."""
+    if not actor.staff or not actor.has_perm(WORK):
+        return None
+    stops = _stops_of(target)
+    task = (
+        Task.objects.filter(
+            assignee=actor.staff,
+            date=timezone.localdate(at or timezone.now()),
+            status__in=OPEN,
+            plan__stops__in=stops,
+        )
+        .order_by("opens_at", "id")
+        .first()
+    )
+    if task is None:
+        return None
+    stop = stops.filter(plan_id=task.plan_id).order_by("position").first()
+    return task, stop, Visit.objects.filter(task=task, stop=stop).first()
+
+
+def shown_value(item, value) -> str:
+    """An answer as a person reads it: 正常/异常, choices joined, numbers with the unit."""
+    if isinstance(value, bool):
+        return _("Normal") if value else _("Abnormal")
+    if isinstance(value, list):
+        return "、".join(value)
+    if value is None:
+        return "—"
+    return f"{value}{item.unit}" if item.unit else str(value)
+
+
+@transaction.atomic
+def report_from_answer(*, actor, answer: Answer, category):
+    """One tap on an abnormal answer whose item does not open an order by rule: the
+    assignee files a repair order of ``category`` at the stop, linked to the answer."""
+    require(actor, WORK)
+    locked = (
+        Answer.objects.select_for_update().select_related("visit__task", "item").get(pk=answer.pk)
+    )
+    task = locked.visit.task
+    if task.assignee_id != (actor.staff.pk if actor.staff else None):
+        raise PermissionDenied
+    if not locked.is_abnormal:
+        raise ValidationError(_("Only an abnormal answer can be reported for repair."))
+    if locked.work_order_id:
+        raise ValidationError(_("A work order was already opened for this answer."))
+    item = locked.item
+    item.order_category = category  # this order's category; the item itself is not saved
+    # numbers are stored as text and get their unit in the description; the rest is read out
+    value = locked.value if isinstance(locked.value, str) else shown_value(item, locked.value)
+    stop = locked.visit.stop
+    locked.work_order = _open_order(actor, task, stop, item, value, list(locked.photos.all()))
+    locked.save(update_fields=["work_order"])
+    return locked.work_order

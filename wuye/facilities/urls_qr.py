@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from wuye.facilities import views_qr as views
 
 app_name = "qr"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("<str:token>/", views.landing, name="landing"),
+    path("<str:token>/report/", views.report, name="report"),
+]
