@@ -13,7 +13,7 @@ import datetime
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
-from django.http import FileResponse, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -156,7 +156,8 @@ def asset_export(request):
 @console_view(VIEW)
 def asset_labels(request):
     """A PDF of QR labels for the ticked assets, or for all that match the filters
-    (at most ``LABEL_CAP``); otherwise back to the list with the reason."""
+    (at most ``LABEL_CAP``); otherwise back to the list with the reason. A ticked id
+    the actor cannot see is a 404, like any other asset of theirs that is not."""
     actor = request.actor
     back = f"{reverse('ledger:asset_list')}?{_list_query(request)}"
     choice = LabelsForm(request.GET)
@@ -177,6 +178,8 @@ def asset_labels(request):
             "community_id", "code"
         )[: LABEL_CAP + 1]
     )
+    if not choice.cleaned_data["all"] and len(rows) < len(choice.cleaned_data["ids"]):
+        raise Http404  # a ticked asset is gone or not the actor's: same answer for both
     if not rows:
         messages.error(request, _("No asset matches; nothing to print."))
         return redirect(back)
