@@ -141,6 +141,7 @@ class AssetFieldsMixin:
                 self.fields[field].widget.choices = [("", _("Choose a community first"))]
         for field in ("installed_on", "warranty_until"):
             self.fields[field].widget = DATE
+        self.fields["notes"].widget.attrs["rows"] = 3
 
 
 class AssetCreateForm(AssetFieldsMixin, ConsoleModelForm):
@@ -254,7 +255,11 @@ class CertificateFilterForm(forms.Form):
         label=_("Show"),
     )
     days = forms.IntegerField(
-        min_value=1, max_value=365, required=False, initial=EXPIRING_DAYS, label=_("N days")
+        min_value=1,
+        max_value=365,
+        required=False,
+        label=_("N days"),
+        widget=forms.NumberInput(attrs={"placeholder": EXPIRING_DAYS}),
     )
     after = forms.RegexField(regex=r"^\d{4}-\d{2}-\d{2}_\d+$", required=False)
 
