@@ -4,7 +4,7 @@ certificates count, how close to expiry they are, and what an asset's QR label s
 import datetime
 
 from django.db.models import Exists, OuterRef
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from wuye.core.labels import Label
 from wuye.facilities.models import Certificate
@@ -35,21 +35,14 @@ def certificate_state(certificate, today: datetime.date) -> str:
     return VALID
 
 
-def qr_path(token: str) -> str:
-    """The QR landing page of a label's token (``/q/<token>/``)."""
-    try:
-        return reverse("qr:landing", args=[token])
-    except NoReverseMatch:  # the landing page's URL name is not registered yet
-        return f"/q/{token}/"
-
-
 def asset_label(request, asset) -> Label:
-    """``asset`` needs ``community``, ``building`` and ``common_area`` loaded."""
+    """What the asset's sticker shows; the QR encodes its landing page ``/q/<token>/``.
+    ``asset`` needs ``community``, ``building`` and ``common_area`` loaded."""
     place = " ".join(
         part.name for part in (asset.community, asset.building, asset.common_area) if part
     )
     return Label(
-        url=request.build_absolute_uri(qr_path(asset.qr_token)),
+        url=request.build_absolute_uri(reverse("qr:landing", args=[asset.qr_token])),
         title=asset.name,
         subtitle=f"{place} · {asset.code}",
         code=asset.code,
