@@ -78,7 +78,7 @@ def test_lift_entrapment_calls_elevator_technicians_manager_and_dispatcher(cast,
     assert recipients() == {"lift_tech", "project_manager", "dispatcher"}
     event = incident.events.get(kind=EventKind.STAFF_NOTIFIED)
     assert event.payload["count"] == 3
-    assert event.payload["roles"] == ["technician", "project_manager", "dispatcher"]
+    assert event.payload["roles"] == ["维修工", "项目经理", "客服/调度"]
     row = Notification.objects.get(recipient__username="lift_tech")
     assert row.url == reverse("incidents:detail", args=[incident.pk])
     assert "People trapped in a lift" in row.title and "翠湖花园" in row.title

@@ -11,7 +11,7 @@ from wuye.staff.models import StaffMember
 
 def responders(incident: Incident) -> tuple[set[int], list[str]]:
     """The user ids of the active staff the playbook calls for this incident, and the
-    role codes they were called in (for the timeline)."""
+    names of the roles they were called in (for the timeline)."""
     wanted = responders_for(incident.kind, incident.severity)
     links = (
         StaffMember.roles.through.objects.filter(
@@ -21,12 +21,14 @@ def responders(incident: Incident) -> tuple[set[int], list[str]]:
             staffmember__user__is_active=True,
         )
         .filter(Q(role__company_wide=True) | Q(staffmember__communities=incident.community_id))
-        .values_list("staffmember_id", "staffmember__user_id", "role__code")
+        .values_list("staffmember_id", "staffmember__user_id", "role__code", "role__name")
         .distinct()
     )
     by_role: dict[str, dict[int, int]] = {}  # role code -> {member id: user id}
-    for member_id, user_id, code in links:
+    role_names: dict[str, str] = {}
+    for member_id, user_id, code, name in links:
         by_role.setdefault(code, {})[member_id] = user_id
+        role_names[code] = name
     trades = _trades_of({m for members in by_role.values() for m in members}, wanted)
     users: set[int] = set()
     roles = []
@@ -37,7 +39,7 @@ def responders(incident: Incident) -> tuple[set[int], list[str]]:
             members = skilled or members
         if members:
             users.update(members.values())
-            roles.append(responder.role)
+            roles.append(role_names[responder.role])
     return users, roles
 
 

@@ -54,6 +54,11 @@ class IncidentFilterForm(forms.Form):
         return queryset
 
 
+class BuildingChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name  # the community is chosen above
+
+
 class ReportForm(forms.Form):
     """Report an emergency. Changing the community or the kind re-renders the form
     (the buildings to choose from, the kind's default for residents)."""
@@ -65,7 +70,7 @@ class ReportForm(forms.Form):
     severity = forms.ChoiceField(
         choices=Severity.choices, initial=Severity.MAJOR, label=capfirst(_("severity"))
     )
-    buildings = forms.ModelMultipleChoiceField(
+    buildings = BuildingChoiceField(
         queryset=Building.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -75,7 +80,7 @@ class ReportForm(forms.Form):
     location = forms.CharField(
         max_length=200,
         required=False,
-        label=capfirst(_("location")),
+        label=capfirst(_("exact spot")),
         widget=forms.TextInput(attrs={"placeholder": _("e.g. 3栋 lift 2, car park B2")}),
     )
     asset_code = forms.CharField(

@@ -10,6 +10,7 @@ how the emergency was handled.
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wuye.core.scoping import ScopedQuerySet
 
@@ -38,11 +39,11 @@ class Scope(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    REPORTED = "reported", _("Reported")
-    RESPONDING = "responding", _("Responding")
-    RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
-    CANCELLED = "cancelled", _("Cancelled (false alarm)")
+    REPORTED = "reported", pgettext_lazy("emergency", "Reported")
+    RESPONDING = "responding", pgettext_lazy("emergency", "Responding")
+    RESOLVED = "resolved", pgettext_lazy("emergency", "Resolved")
+    CLOSED = "closed", pgettext_lazy("emergency", "Closed")
+    CANCELLED = "cancelled", pgettext_lazy("emergency", "Cancelled (false alarm)")
 
 
 ACTIVE_STATUSES = (Status.REPORTED, Status.RESPONDING)
@@ -93,7 +94,7 @@ class Incident(models.Model):
         verbose_name=_("equipment"),
     )
     location = models.CharField(
-        _("location"),
+        _("exact spot"),
         max_length=200,
         blank=True,
         help_text=_("e.g. 3栋 lift 2, car park B2"),
@@ -131,14 +132,14 @@ class Incident(models.Model):
 
 
 class EventKind(models.TextChoices):
-    REPORTED = "reported", _("Reported")
-    STAFF_NOTIFIED = "staff_notified", _("Staff notified")
-    RESIDENTS_NOTIFIED = "residents_notified", _("Residents notified")
-    RESPONDING = "responding", _("Response under way")
-    UPDATE = "update", _("Update")
-    RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
-    CANCELLED = "cancelled", _("Cancelled (false alarm)")
+    REPORTED = "reported", pgettext_lazy("emergency", "Reported")
+    STAFF_NOTIFIED = "staff_notified", pgettext_lazy("emergency", "Staff notified")
+    RESIDENTS_NOTIFIED = "residents_notified", pgettext_lazy("emergency", "Residents notified")
+    RESPONDING = "responding", pgettext_lazy("emergency", "Response under way")
+    UPDATE = "update", pgettext_lazy("emergency", "Update")
+    RESOLVED = "resolved", pgettext_lazy("emergency", "Resolved")
+    CLOSED = "closed", pgettext_lazy("emergency", "Closed")
+    CANCELLED = "cancelled", pgettext_lazy("emergency", "Cancelled (false alarm)")
 
 
 class IncidentEvent(models.Model):

@@ -160,7 +160,7 @@ def place_label(incident: Incident) -> str:
     return f"{incident.community.name} {names}"
 
 
-def _tell_staff(incident, *, actor, title, reason: str) -> IncidentEvent:
+def _tell_staff(incident, *, actor, title, body: str, reason: str) -> IncidentEvent:
     """Notify the playbook's responders (not the actor) and record how many."""
     users, roles = audiences.responders(incident)
     if actor is not None:
@@ -175,7 +175,7 @@ def _tell_staff(incident, *, actor, title, reason: str) -> IncidentEvent:
         recipients=users,
         kind=f"incident.{reason}",
         title=title,
-        body=incident.description[:200],
+        body=body[:200],
         url=reverse("incidents:detail", args=[incident.pk]),
         obj=incident,
         dedupe_key=f"incident-event:{event.pk}",
@@ -278,7 +278,11 @@ def report_incident(
     play = PLAYBOOK[kind]
     with delivered_together():
         _tell_staff(
-            incident, actor=actor, title=_site_text(REPORTED_TITLE, incident), reason="reported"
+            incident,
+            actor=actor,
+            title=_site_text(REPORTED_TITLE, incident),
+            body=incident.description,
+            reason="reported",
         )
         if play.tell_residents if tell_residents is None else tell_residents:
             _tell_residents(
@@ -365,7 +369,7 @@ def resolve_incident(
         tell_residents = _residents_were_told(incident)
     title = _site_text(RESOLVED_TITLE, incident)
     with delivered_together():
-        _tell_staff(incident, actor=actor, title=title, reason="resolved")
+        _tell_staff(incident, actor=actor, title=title, body=note, reason="resolved")
         if tell_residents:
             _tell_residents(
                 incident,
@@ -407,7 +411,7 @@ def cancel_incident(*, actor, incident: Incident, reason: str) -> Incident:
     )
     title = _site_text(FALSE_ALARM_TITLE, incident)
     with delivered_together():
-        _tell_staff(incident, actor=actor, title=title, reason="cancelled")
+        _tell_staff(incident, actor=actor, title=title, body=reason, reason="cancelled")
         if _residents_were_told(incident):
             _tell_residents(
                 incident,

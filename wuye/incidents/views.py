@@ -142,7 +142,7 @@ class Action:
 ACTIONS = {
     a.name: a
     for a in (
-        Action("respond", gettext_lazy("Responding"), gettext_lazy("Marked as responding.")),
+        Action("respond", gettext_lazy("Start responding"), gettext_lazy("Marked as responding.")),
         Action("update", gettext_lazy("Post an update"), gettext_lazy("Update posted.")),
         Action("resolve", gettext_lazy("Resolve"), gettext_lazy("Emergency resolved.")),
         Action("close", gettext_lazy("Close the record"), gettext_lazy("Record closed.")),
