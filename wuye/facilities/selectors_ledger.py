@@ -35,14 +35,19 @@ def certificate_state(certificate, today: datetime.date) -> str:
     return VALID
 
 
+def qr_path(token: str) -> str:
+    """What a QR label encodes: the landing page of its token, ``/q/<token>/``."""
+    return reverse("qr:landing", args=[token])
+
+
 def asset_label(request, asset) -> Label:
-    """What the asset's sticker shows; the QR encodes its landing page ``/q/<token>/``.
-    ``asset`` needs ``community``, ``building`` and ``common_area`` loaded."""
+    """What the asset's sticker shows. ``asset`` needs ``community``, ``building`` and
+    ``common_area`` loaded."""
     place = " ".join(
         part.name for part in (asset.community, asset.building, asset.common_area) if part
     )
     return Label(
-        url=request.build_absolute_uri(reverse("qr:landing", args=[asset.qr_token])),
+        url=request.build_absolute_uri(qr_path(asset.qr_token)),
         title=asset.name,
         subtitle=f"{place} · {asset.code}",
         code=asset.code,
