@@ -6,6 +6,8 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.conftest import make_house, make_resident, make_staff
@@ -472,3 +474,20 @@ def test_api_refuses_a_building_of_another_community(cast, who):
     assert response.status_code == 400
     assert "building_ids" in response.json()["detail"]
     assert Incident.objects.count() == 0
+
+
+def test_the_list_costs_the_same_however_many_rows(cast):
+    client = cast.client("dispatcher")
+    url = reverse("incidents:list")
+    report(cast, tell_residents=False)
+    client.get(url)  # session, actor and caches warm
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for _ in range(10):
+        report(cast, kind=Kind.LEAK, tell_residents=False)
+    assert queries() == few
