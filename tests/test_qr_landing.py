@@ -132,6 +132,7 @@ def test_office_staff_see_the_card_with_last_inspection_and_open_orders(cast, pu
     assert "1号生活水泵" in page and "SB-0001" in page
     assert "2026-11-30 09:30" in page and "technician" in page  # last inspection, by whom
     assert order.number in page
+    assert reverse("ledger:asset_detail", args=[pump_round["pump"].pk]) in page
     assert "You have no open round" not in page  # the desk does no rounds
     assert not Visit.objects.exclude(pk=visit.pk).exists()
 

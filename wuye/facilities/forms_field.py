@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django import forms
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from wuye.facilities.models import ItemType
@@ -58,20 +58,18 @@ class CameraPhotosInput(PhotosInput):
 
 
 def _range_hint(item) -> str:
+    """ "In MPa. Normal 0.3–0.6": the unit to type and what counts as normal."""
     low, high = item.min_value, item.max_value
-    unit = item.unit
     if low is not None and high is not None:
-        text = gettext("Normal %(low)s–%(high)s") % {"low": _plain(low), "high": _plain(high)}
+        normal = gettext("Normal %(low)s–%(high)s") % {"low": _plain(low), "high": _plain(high)}
     elif low is not None:
-        text = gettext("Normal at least %(low)s") % {"low": _plain(low)}
+        normal = gettext("Normal at least %(low)s") % {"low": _plain(low)}
     elif high is not None:
-        text = gettext("Normal at most %(high)s") % {"high": _plain(high)}
+        normal = gettext("Normal at most %(high)s") % {"high": _plain(high)}
     else:
-        text = ""
-    if unit:
-        text = f"{text} {unit}".strip()
-        return gettext("In %(unit)s. %(range)s") % {"unit": unit, "range": text} if text else ""
-    return text
+        normal = ""
+    unit = gettext("In %(unit)s.") % {"unit": item.unit} if item.unit else ""
+    return " ".join(part for part in (unit, normal) if part)
 
 
 def _plain(value: Decimal) -> str:
@@ -82,7 +80,10 @@ def answer_field(item) -> forms.Field | None:
     """The input for one checklist item; photo items have only the photo input."""
     if item.type == ItemType.OK_ABNORMAL:
         return forms.ChoiceField(
-            choices=[("normal", _("Normal")), ("abnormal", _("Abnormal"))],
+            choices=[
+                ("normal", pgettext_lazy("checklist answer", "Normal")),
+                ("abnormal", pgettext_lazy("checklist answer", "Abnormal")),
+            ],
             widget=forms.RadioSelect(attrs={"class": "ok-abnormal"}),
         )
     if item.type in (ItemType.NUMBER, ItemType.METER):

@@ -4,11 +4,13 @@ maintenance; tasks nobody finished in their window become missed.
 """
 
 import datetime
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from wuye.core.services import require
 from wuye.facilities.models import (
@@ -234,14 +236,19 @@ def todays_stop(*, actor, target, at=None):
 
 
 def shown_value(item, value) -> str:
-    """An answer as a person reads it: 正常/异常, choices joined, numbers with the unit."""
+    """An answer as a person reads it: 正常/异常, choices joined, numbers without
+    trailing zeros and with the unit; photo items are their photos."""
     if isinstance(value, bool):
-        return _("Normal") if value else _("Abnormal")
+        if value:
+            return pgettext("checklist answer", "Normal")
+        return pgettext("checklist answer", "Abnormal")
     if isinstance(value, list):
         return "、".join(value)
     if value is None:
-        return "—"
-    return f"{value}{item.unit}" if item.unit else str(value)
+        return "" if item.type == ItemType.PHOTO else "—"
+    if item.type in (ItemType.NUMBER, ItemType.METER):
+        value = format(Decimal(value).normalize(), "f")
+    return f"{value} {item.unit}" if item.unit else str(value)
 
 
 @transaction.atomic

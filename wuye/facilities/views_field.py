@@ -9,7 +9,7 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, OuterRef, Q, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -48,7 +48,8 @@ def todays_tasks(actor):
         _my_tasks(actor)
         .filter(Q(date=today) | Q(date__lt=today, status__in=rounds.OPEN))
         .select_related("plan", "community")
-        .order_by("opens_at", "id")
+        .annotate(done=Case(When(status__in=rounds.OPEN, then=False), default=True))
+        .order_by("done", "opens_at", "id")  # what is still to do comes first
     )
 
 
