@@ -37,7 +37,6 @@ class ReportFilterForm(forms.Form):
     group = forms.ChoiceField(
         choices=[(g, g) for g in GROUPS], required=False, widget=forms.HiddenInput
     )
-    after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, data, *, actor, **kwargs):
         """``data`` is the query string; the range defaults to the last 30 days."""

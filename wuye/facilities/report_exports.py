@@ -166,7 +166,7 @@ def _anomaly_sheet(book, tasks) -> None:
             ],
         )
     )
-    for answer in reports.anomalies(tasks).order_by("id").iterator(chunk_size=CHUNK):
+    for answer in reports.anomalies(tasks).iterator(chunk_size=CHUNK):
         task, order = answer.visit.task, answer.work_order
         sheet.append(
             [
@@ -201,8 +201,7 @@ def _overdue_sheet(book, tasks, now) -> None:
             ],
         )
     )
-    rows = reports.overdue_and_missed(tasks, now=now).order_by("id")
-    for task in rows.iterator(chunk_size=CHUNK):
+    for task in reports.overdue_and_missed(tasks, now=now).iterator(chunk_size=CHUNK):
         sheet.append(
             [
                 _cell(sheet, task.date, DATE_FORMAT),

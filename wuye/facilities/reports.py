@@ -166,18 +166,18 @@ def completion_by(tasks, group: str, *, now: datetime.datetime | None = None) ->
 
 # --- what the rounds found ----------------------------------------------------------------
 def anomalies(tasks):
-    """The abnormal answers recorded on ``tasks``, newest first, with what the list
-    shows (stop, item, plan, assignee, the work order they opened) joined in."""
+    """The abnormal answers recorded on ``tasks``, latest first, with what the list
+    shows (stop, item, plan, assignee, the work order they opened). The small lookups
+    are prefetched: joining all nine tables costs PostgreSQL more to plan (~25 ms)
+    than the page takes to run."""
     return (
         Answer.objects.filter(is_abnormal=True, visit__task__in=tasks.values("id"))
-        .select_related(
-            "item",
+        .select_related("item", "visit__task__plan", "work_order")
+        .prefetch_related(
             "visit__stop__asset",
             "visit__stop__checkpoint",
-            "visit__task__plan",
             "visit__task__community",
             "visit__task__assignee",
-            "work_order",
         )
         .order_by("-visit__scanned_at", "-id")
     )
@@ -310,7 +310,8 @@ def asset_figures(
         .values_list("asset_id", "n")
     )
     figures = []
-    for asset in assets.select_related("community", "category"):
+    shown = ("code", "name", "status", "installed_on", "community__name", "category__name")
+    for asset in assets.select_related("community", "category").only(*shown):
         row = downtime.get(asset.pk, {})
         since = max(start, _midnight(asset.installed_on)) if asset.installed_on else start
         until = min(end, row.get("scrapped_at") or end)

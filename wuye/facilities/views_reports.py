@@ -9,13 +9,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from wuye.core.console import console_view, keyset_page
+from wuye.core.console import console_view
 from wuye.facilities import report_exports, reports
 from wuye.facilities.forms_reports import ReportFilterForm
 from wuye.facilities.models import Asset, Task
 
 VIEW = "facilities.view"
 SHOWN_ROWS = 200  # longer tables are cut on the page; the workbook has every row
+DOWN = (Asset.Status.STOPPED, Asset.Status.REPAIRING)
 GOOD_RATE, FAIR_RATE = 95, 80  # completion rates shown green, amber, else red
 GROUP_LABELS = {
     "plan": gettext_lazy("By plan"),
@@ -46,8 +47,7 @@ def _assets(request, form):
 
 def _page(request, current, form, **context):
     query = request.GET.copy()
-    for name in ("after", "group"):
-        query.pop(name, None)
+    query.pop("group", None)
     terms = reports.EQUIPMENT_TERMS if current == "assets" else reports.COMPLETION_TERMS
     return render(
         request,
@@ -95,14 +95,13 @@ def anomalies(request):
     context = {}
     if form.is_valid():
         tasks = _tasks(request, form)
-        page = keyset_page(
-            reports.anomalies(tasks), after=form.cleaned_data["after"], query=request.GET
-        )
-        for answer in page.items:
+        summary = reports.anomaly_summary(tasks)
+        answers = list(reports.anomalies(tasks)[:SHOWN_ROWS])
+        for answer in answers:
             answer.shown_value = reports.answer_text(answer)
         context = {
-            "summary": reports.anomaly_summary(tasks),
-            "page": page,
+            "summary": summary,
+            "answers": answers,
             "can_see_orders": request.actor.has_perm("workorders.view"),
         }
     return _page(request, "anomalies", form, **context)
@@ -114,10 +113,10 @@ def overdue(request):
     context = {}
     if form.is_valid():
         now = timezone.now()
-        tasks = reports.overdue_and_missed(_tasks(request, form), now=now)
+        tasks = _tasks(request, form)
         context = {
-            "page": keyset_page(tasks, after=form.cleaned_data["after"], query=request.GET),
-            "now": now,
+            "summary": reports.completion_summary(tasks, now=now),
+            "tasks": list(reports.overdue_and_missed(tasks, now=now)[:SHOWN_ROWS]),
         }
     return _page(request, "overdue", form, **context)
 
@@ -128,7 +127,14 @@ def assets(request):
     context = {}
     if form.is_valid():
         figures = reports.asset_figures(_assets(request, form), form.period)
-        context = {"figures": figures[:SHOWN_ROWS], "row_count": len(figures)}
+        context = {
+            "figures": figures[:SHOWN_ROWS],
+            "row_count": len(figures),
+            "failed": sum(1 for f in figures if f.failures),
+            "failures": sum(f.failures for f in figures),
+            "downtime_hours": sum((f.downtime_hours for f in figures), 0),
+            "down_now": sum(1 for f in figures if f.asset.status in DOWN),
+        }
     return _page(request, "assets", form, **context)
 
 
