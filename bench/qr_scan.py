@@ -215,7 +215,7 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connection, reset_queries
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
@@ -235,6 +235,7 @@ def main() -> None:
 
     def timed(label, expect, send, *request):
         """One request: ``send(*request)`` (a client's get or post), its time and SQL."""
+        reset_queries()  # the query log keeps 9,000 entries; a full one miscounts
         with CaptureQueriesContext(connection) as captured:
             began = time.perf_counter()
             response = send(*request)
@@ -264,7 +265,10 @@ def main() -> None:
             timed("POST checklist (10 normal answers)", 302, tech.post, checked.url, answers)
     timed("GET /m/rounds/ (today, all stops)", 200, tech.get, reverse("rounds_field:today"))
 
-    print(f"\n{'request':42s} {'n':>5s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s} {'SQL':>4s}")
+    print(
+        f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other work shares them)"
+    )
+    print(f"{'request':42s} {'n':>5s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s} {'SQL':>4s}")
     for label, values in times.items():
         print(
             f"{label:42s} {len(values):5d} {statistics.median(values) * 1000:8.1f} "

@@ -226,6 +226,7 @@ def todays_stop(*, actor, target, at=None):
             status__in=OPEN,
             plan__stops__in=stops,
         )
+        .select_related("plan")
         .order_by("opens_at", "id")
         .first()
     )
