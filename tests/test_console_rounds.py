@@ -22,10 +22,12 @@ from wuye.facilities.models import (
 )
 from wuye.facilities.services import create_asset
 from wuye.staff.models import Trade
+from wuye.staff.policy import DEFAULT_ROLES
 from wuye.workorders.models import Category
 
 CST = datetime.timezone(datetime.timedelta(hours=8))
 DAY = datetime.date(2026, 11, 30)  # a Monday
+STAFF_OF_X = set(DEFAULT_ROLES)  # the cast has one member of each default role in X
 
 
 def at(hour, minute=0, day=DAY):
@@ -184,7 +186,7 @@ def test_create_a_checklist_then_its_items(cast):
     [
         (
             {"type": "number", "min_value": "0.6", "max_value": "0.3", "unit": "MPa"},
-            None,
+            "max_value",
             "The highest value cannot be below the lowest.",
         ),
         ({"type": "number", "unit": "MPa"}, "min_value", "Give the acceptable range."),
@@ -271,11 +273,11 @@ def test_checkpoints_created_listed_and_printed(cast):
     assert "北门岗" not in body(cast.client("manager_y").get(url("checkpoint_list")))
     pdf = client.get(url("checkpoint_labels") + f"?layout=a4-3x8&ids={point.pk}")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-    # another community's checkpoint is not printed for manager Y: nothing matches
+    # another community's checkpoint is not printed for manager Y
     other = cast.client("manager_y").get(
         url("checkpoint_labels") + f"?layout=a4-3x8&ids={point.pk}"
     )
-    assert other.status_code == 302
+    assert other.status_code == 404
 
 
 def test_a_checkpoint_cannot_take_another_communitys_area(cast):
@@ -328,7 +330,7 @@ def test_create_a_plan_then_its_stops(cast, frozen):
     [
         (
             {"window_start": "22:00", "window_end": "20:00"},
-            None,
+            "window_end",
             "The window must close after it opens.",
         ),
         ({"recurrence": "weekly"}, "days", "Give days between 1 and 7."),
@@ -600,3 +602,70 @@ def test_board_query_count_does_not_grow_with_tasks(cast, frozen, django_assert_
     client.get(url("task_board"))
     with django_assert_max_num_queries(14):
         client.get(url("task_board"))
+
+
+def test_services_refuse_what_the_forms_refuse(cast):
+    """The checks hold without the forms too (the API and imports call the services)."""
+    manager = cast.actor("project_manager")
+    template = patrol(cast)
+    with pytest.raises(checklists.ValidationError) as inverted:
+        checklists.add_item(
+            actor=manager,
+            template=template,
+            label="压力",
+            type="number",
+            min_value=Decimal("0.6"),
+            max_value=Decimal("0.3"),
+        )
+    assert "The highest value cannot be below the lowest." in str(inverted.value)
+    with pytest.raises(checklists.PermissionDenied):
+        checklists.add_item(
+            actor=cast.actor("other_admin"), template=template, label="x", type="text"
+        )
+    with pytest.raises(plans.ValidationError):
+        plans.create_plan(
+            actor=manager,
+            community=cast.community_x,
+            template=template,
+            name="倒置窗口",
+            assignee=cast.staff["guard"],
+            window_start=datetime.time(22),
+            window_end=datetime.time(20),
+            starts_on=DAY,
+        )
+    assert not ChecklistItem.objects.exists() and not Plan.objects.exists()
+
+
+def _jpeg():
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (480, 400), (40, 120, 200)).save(buffer, "JPEG")
+    return SimpleUploadedFile("pump.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def test_answer_photos_show_on_the_task_and_are_seen_by_its_overseers(
+    cast, pump_round, settings, tmp_path
+):
+    from wuye.core.images import save_photo
+    from wuye.facilities.selectors_rounds import photo_visible
+
+    settings.MEDIA_ROOT = tmp_path
+    me = cast.actor("technician")
+    photo = save_photo(actor=me, uploaded=_jpeg(), company=cast.company)
+    visit = rounds.scan(actor=me, token=pump_round["pump"].qr_token)
+    rounds.record_answers(
+        actor=me,
+        visit=visit,
+        answers={pump_round["pressure"].pk: "0.4", pump_round["noise"].pk: "正常"},
+        photos={pump_round["noise"].pk: [photo]},
+    )
+    page = body(cast.client("project_manager").get(url("task_detail", pump_round["task"].pk)))
+    assert reverse("photos:thumbnail", args=[photo.pk]) in page
+    seen = {name for name in cast.users if photo_visible(cast.actor(name), photo.pk)}
+    overseers = {n for n in STAFF_OF_X if "facilities.view" in DEFAULT_ROLES[n][3]}
+    assert seen == overseers | {"technician"}  # the assignee took it
+    assert "manager_y" not in seen and "other_admin" not in seen

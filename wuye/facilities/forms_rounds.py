@@ -164,6 +164,9 @@ class ItemForm(ConsoleModelForm):
         cleaned = super().clean()
         for name in self.concealed:
             cleaned[name] = self.fields[name].to_python("")
+        low, high = cleaned.get("min_value"), cleaned.get("max_value")
+        if low is not None and high is not None and high < low:  # named next to the field
+            self.add_error("max_value", _("The highest value cannot be below the lowest."))
         return cleaned
 
 
@@ -272,7 +275,7 @@ class PlanForm(ConsoleModelForm):
         coerce=int,
         required=False,
         label=_label(Plan, "days"),
-        widget=forms.CheckboxSelectMultiple(attrs={"class": "day-picker"}),
+        widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:
@@ -359,6 +362,9 @@ class PlanForm(ConsoleModelForm):
         for name in self.concealed:
             cleaned[name] = unused[name]
         cleaned["anchor"] = cleaned.get("anchor") or Plan.Anchor.SCHEDULE
+        opens, closes = cleaned.get("window_start"), cleaned.get("window_end")
+        if opens and closes and closes <= opens:  # named next to the field
+            self.add_error("window_end", _("The window must close after it opens."))
         return cleaned
 
 
@@ -391,8 +397,10 @@ class StopsForm(forms.Form):
             status=Asset.Status.SCRAPPED
         )
         checkpoints = Checkpoint.objects.filter(community_id=plan.community_id, is_active=True)
-        self.targets = {f"a{a.pk}": a for a in assets.select_related("category")}
-        self.targets.update({f"c{c.pk}": c for c in checkpoints})
+        self.targets = {f"a{a.pk}": a for a in assets.exclude(pk__in=[s.asset_id for s in stops])}
+        self.targets.update(
+            {f"c{c.pk}": c for c in checkpoints.exclude(pk__in=[s.checkpoint_id for s in stops])}
+        )
         self.fields["add"].choices = [
             ("", "---------"),
             (_("Assets"), [(key, str(t)) for key, t in self.targets.items() if key[0] == "a"]),

@@ -379,6 +379,8 @@ def checkpoint_labels(request):
             : LABEL_CAP + 1
         ]
     )
+    if not choice.cleaned_data["all"] and len(rows) < len(choice.cleaned_data["ids"]):
+        raise Http404  # a ticked checkpoint is gone or not the actor's: the same answer
     if not rows or len(rows) > LABEL_CAP:
         messages.error(
             request,
@@ -408,9 +410,9 @@ def _describe_days(plans_):
     """``days_display``: weekdays by name (Mon, Wed), days of the month by number."""
     for plan in plans_:
         if plan.recurrence == Plan.Recurrence.WEEKLY:
-            plan.days_display = "、".join(str(WEEKDAYS_ABBR[d - 1]) for d in plan.days)
+            plan.days_display = ", ".join(str(WEEKDAYS_ABBR[d - 1]) for d in plan.days)
         else:
-            plan.days_display = "、".join(str(d) for d in plan.days)
+            plan.days_display = ", ".join(str(d) for d in plan.days)
     return plans_
 
 
@@ -610,9 +612,9 @@ def _board_page(queryset, *, after: str, query) -> KeysetPage:
     )
 
 
-def _query_with(request, **changes) -> str:
+def _query_with(query, **changes) -> str:
     """The board's query with some filters changed (``None`` drops one), from page 1."""
-    query = request.GET.copy()
+    query = query.copy()
     query.pop("after", None)
     for key, value in changes.items():
         if value is None:
@@ -622,13 +624,13 @@ def _query_with(request, **changes) -> str:
     return query.urlencode()
 
 
-def _status_counts(request, queryset) -> list:
+def _status_counts(query, queryset) -> list:
     """(status, label, count, query) of the filtered tasks, one grouped query."""
     counts = dict(
         queryset.order_by().values("status").annotate(n=Count("id")).values_list("status", "n")
     )
     return [
-        (value, label, counts.get(value, 0), _query_with(request, status=value))
+        (value, label, counts.get(value, 0), _query_with(query, status=value))
         for value, label in Task.Status.choices
     ]
 
@@ -637,21 +639,22 @@ def _status_counts(request, queryset) -> list:
 @console_view(VIEW)
 def task_board(request):
     actor = request.actor
-    form = TaskFilterForm(request.GET, actor=actor)
+    query = request.GET.copy()  # the dates shown are the dates used: today by default
+    if not query.get("date_from") and not query.get("date_to"):
+        query["date_from"] = query["date_to"] = timezone.localdate().isoformat()
+    form = TaskFilterForm(query, actor=actor)
     page = counts = plan = person = None
     if form.is_valid():
         visible = _tasks().visible_to(actor)
-        page = _board_page(
-            form.filter(visible), after=form.cleaned_data["after"], query=request.GET
-        )
+        page = _board_page(form.filter(visible), after=form.cleaned_data["after"], query=query)
         _decorate_tasks(page.items)
         for task in page.items:
-            task.plan_query = _query_with(request, plan=str(task.plan_id))
-            task.person_query = _query_with(request, assignee=str(task.assignee_id))
+            task.plan_query = _query_with(query, plan=str(task.plan_id))
+            task.person_query = _query_with(query, assignee=str(task.assignee_id))
             task.can_accept = task.status == Task.Status.AWAITING_ACCEPTANCE and (
                 _can_manage_community(actor, task.community_id)
             )
-        counts = _status_counts(request, form.filter(visible, with_status=False))
+        counts = _status_counts(query, form.filter(visible, with_status=False))
         if form.cleaned_data["plan"]:
             plan = Plan.objects.visible_to(actor).filter(pk=form.cleaned_data["plan"]).first()
         if form.cleaned_data["assignee"]:
@@ -665,11 +668,11 @@ def task_board(request):
             "form": form,
             "page": page,
             "counts": counts,
-            "all_statuses": _query_with(request, status=None),
+            "all_statuses": _query_with(query, status=None),
             "plan": plan,
             "person": person,
-            "without_plan": _query_with(request, plan=None),
-            "without_person": _query_with(request, assignee=None),
+            "without_plan": _query_with(query, plan=None),
+            "without_person": _query_with(query, assignee=None),
             "can_manage": actor.has_perm(MANAGE),
             "here": request.get_full_path(),
         },
