@@ -364,7 +364,7 @@ def test_the_asset_page_shows_downtime_certificates_orders_and_round_visits(cast
     assert "1 d 22 h" in text and "40 min" in text and "ongoing" in text  # durations
     assert "W-1" in text and "Expired" in text
     assert reverse("orders_console:order_detail", args=[order.pk]) in text
-    assert "出水压力" in text and "0.200MPa" in text and "Abnormal" in text
+    assert "出水压力" in text and "0.2 MPa" in text and "Abnormal" in text
     assert response.context["status_form"] and response.context["certificate_form"]
 
     viewer = get(cast, "dispatcher", "ledger:asset_detail", pump.pk)

@@ -22,7 +22,10 @@ from PIL import Image
 from wuye.core.images import store_photo
 from wuye.core.models import Photo
 
-ATTACHMENT_CHECKS = ("wuye.workorders.selectors.photo_visible",)
+ATTACHMENT_CHECKS = (
+    "wuye.workorders.selectors.photo_visible",
+    "wuye.facilities.selectors_rounds.photo_visible",
+)
 
 THUMBNAIL_SIDE = 360
 THUMBNAIL_QUALITY = 80

@@ -230,7 +230,7 @@ def change_asset_status(request, asset_id: Id, payload: AssetStatusIn):
 @paginate(IdCursorPagination)
 def list_certificates(request, filters: Query[CertificateFilters]):
     assets = Asset.objects.visible_to(actor(request))
-    qs = Certificate.objects.select_related("asset").filter(asset__in=assets)
+    qs = Certificate.objects.current().select_related("asset").filter(asset__in=assets)
     if filters.community:
         qs = qs.filter(asset__community_id=filters.community)
     if filters.asset:

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from wuye.core.scoping import ScopedQuerySet
@@ -273,6 +273,18 @@ class Downtime(models.Model):
         return f"{self.asset_id} {self.status} {self.started_at:%Y-%m-%d}"
 
 
+class CertificateQuerySet(models.QuerySet):
+    def current(self):
+        """Certificates not yet replaced by a later one of the same kind on the same
+        asset: last year's lift inspection stops counting once this year's is recorded."""
+        newer = Certificate.objects.filter(
+            asset_id=OuterRef("asset_id"),
+            kind=OuterRef("kind"),
+            expires_on__gt=OuterRef("expires_on"),
+        )
+        return self.filter(~Exists(newer))
+
+
 class Certificate(models.Model):
     """A statutory certificate (电梯年检, 消防检测, 特种设备 …) with its expiry; reminders go
     out ``remind_days`` ahead."""
@@ -300,6 +312,8 @@ class Certificate(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_REMIND_DAYS)],
     )
     reminded_on = models.DateField(_("last reminded on"), null=True, blank=True, editable=False)
+
+    objects = CertificateQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("certificate")

@@ -3,7 +3,6 @@ certificates count, how close to expiry they are, and what an asset's QR label s
 
 import datetime
 
-from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from wuye.core.labels import Label
@@ -12,18 +11,11 @@ from wuye.facilities.models import Certificate
 EXPIRED, EXPIRING, VALID = "expired", "expiring", "valid"
 
 
-def current_certificates():
-    """Certificates not yet replaced by a later one of the same kind on the same asset:
-    last year's lift inspection stops counting once this year's is recorded."""
-    newer = Certificate.objects.filter(
-        asset_id=OuterRef("asset_id"), kind=OuterRef("kind"), expires_on__gt=OuterRef("expires_on")
-    )
-    return Certificate.objects.filter(~Exists(newer))
-
-
 def due_certificates(*, today: datetime.date, days: int):
     """Current certificates expired or expiring within ``days``."""
-    return current_certificates().filter(expires_on__lte=today + datetime.timedelta(days=days))
+    return Certificate.objects.current().filter(
+        expires_on__lte=today + datetime.timedelta(days=days)
+    )
 
 
 def certificate_state(certificate, today: datetime.date) -> str:

@@ -147,7 +147,8 @@ def certificates_to_remind(*, today: datetime.date) -> list[Certificate]:
     has opened and that were not reminded today."""
     horizon = today + datetime.timedelta(days=MAX_REMIND_DAYS)
     candidates = (
-        Certificate.objects.filter(expires_on__lte=horizon)
+        Certificate.objects.current()
+        .filter(expires_on__lte=horizon)
         .exclude(reminded_on=today)
         .select_related("asset__community")
     )

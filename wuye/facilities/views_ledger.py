@@ -37,12 +37,11 @@ from wuye.facilities.forms_ledger import (
     VendorForm,
     layout_choices,
 )
-from wuye.facilities.models import Answer, Asset, Downtime, Vendor, Visit
+from wuye.facilities.models import Answer, Asset, Certificate, Downtime, Vendor, Visit
 from wuye.facilities.rounds import shown_value
 from wuye.facilities.selectors_ledger import (
     asset_label,
     certificate_state,
-    current_certificates,
     due_certificates,
 )
 from wuye.workorders import selectors as order_selectors
@@ -290,7 +289,7 @@ def _detail_context(request, asset, *, status_form=None, certificate_form=None):
     for downtime in downtimes:
         downtime.length = _duration((downtime.ended_at or now) - downtime.started_at)
     certificates = list(asset.certificates.order_by("-expires_on", "-id"))
-    current = set(current_certificates().filter(asset=asset).values_list("id", flat=True))
+    current = set(Certificate.objects.current().filter(asset=asset).values_list("id", flat=True))
     for certificate in certificates:
         certificate.current = certificate.pk in current
         certificate.state = certificate_state(certificate, today) if certificate.current else ""
@@ -472,7 +471,9 @@ def vendor_detail(request, pk):
 
 # --- certificates --------------------------------------------------------------------------
 def _visible_certificates(actor):
-    return current_certificates().filter(asset__in=Asset.objects.visible_to(actor).values("id"))
+    return Certificate.objects.current().filter(
+        asset__in=Asset.objects.visible_to(actor).values("id")
+    )
 
 
 def _certificate_page(certificates, *, after: str, query, size=50) -> KeysetPage:

@@ -361,9 +361,10 @@ class WorkOrder(models.Model):
     def place(self) -> str:
         if self.house_id:
             return self.house.address
-        if self.common_area_id:
-            return f"{self.community.name} {self.common_area.name}"
-        return f"{self.community.name} {self.asset}"
+        where = f"{self.community.name} {self.common_area.name}" if self.common_area_id else ""
+        if self.asset_id:  # the equipment names the spot better than its room alone
+            return f"{where or self.community.name} · {self.asset}"
+        return where
 
     @property
     def materials_amount(self) -> Decimal:
