@@ -105,9 +105,11 @@ def rate(done: int, due: int) -> Decimal | None:
     return (Decimal(100 * done) / due).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def _completion_counts(now: datetime.datetime) -> dict:
+def _completion_counts(tasks, now: datetime.datetime) -> dict:
     upcoming = Q(status__in=OPEN, closes_at__gt=now)
-    late_visit = Visit.objects.filter(task=OuterRef("pk"), timing=Visit.Timing.LATE)
+    # An uncorrelated IN, which PostgreSQL hashes once; a correlated EXISTS is
+    # costed per task and pushed 90,000-task reports into JIT compilation (+250 ms).
+    late_visit = Visit.objects.filter(task__in=tasks, timing=Visit.Timing.LATE)
     return {
         "due": Count("id", filter=~upcoming),
         "done": Count("id", filter=Q(status__in=FINISHED)),
@@ -116,7 +118,8 @@ def _completion_counts(now: datetime.datetime) -> dict:
         "open": Count("id", filter=Q(status__in=OPEN, closes_at__lte=now)),
         "late": Count(
             "id",
-            filter=~upcoming & (Q(Exists(late_visit)) | Q(completed_at__gt=F("closes_at"))),
+            filter=~upcoming
+            & (Q(id__in=late_visit.values("task_id")) | Q(completed_at__gt=F("closes_at"))),
         ),
         "upcoming": Count("id", filter=upcoming),
         "abnormal": Coalesce(Sum("abnormal_count"), 0),
@@ -131,7 +134,7 @@ def _with_rate(row: dict) -> dict:
 def completion_summary(tasks, *, now: datetime.datetime | None = None) -> dict:
     """The counts of the definitions above (plus ``abnormal``, the abnormal answers
     recorded) over all ``tasks``, in one query."""
-    counts = tasks.order_by().aggregate(**_completion_counts(now or timezone.now()))
+    counts = tasks.order_by().aggregate(**_completion_counts(tasks, now or timezone.now()))
     return _with_rate(counts)
 
 
@@ -151,7 +154,7 @@ def completion_by(tasks, group: str, *, now: datetime.datetime | None = None) ->
     rows = (
         tasks.order_by()
         .values(key, name, *extra)
-        .annotate(**_completion_counts(now or timezone.now()))
+        .annotate(**_completion_counts(tasks, now or timezone.now()))
     )
     result = []
     for row in rows:

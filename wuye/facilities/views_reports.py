@@ -15,7 +15,7 @@ from wuye.facilities.forms_reports import ReportFilterForm
 from wuye.facilities.models import Asset, Task
 
 VIEW = "facilities.view"
-SHOWN_ROWS = 200  # longer tables are cut on the page; the workbook has every row
+SHOWN_ROWS = 100  # longer tables are cut on the page; the workbook has every row
 DOWN = (Asset.Status.STOPPED, Asset.Status.REPAIRING)
 GOOD_RATE, FAIR_RATE = 95, 80  # completion rates shown green, amber, else red
 GROUP_LABELS = {
