@@ -174,6 +174,118 @@ def detail_link(name):
     return marker
 
 
+# --- equipment ledger console (helpers) ---
+def LEDGER_VENDORS_A(name):
+    """Vendors are company master data: every facilities viewer of company A."""
+    return company_a_staff(name) and staff_has("facilities.view")(name)
+
+
+def _ledger_category(cast):
+    from wuye.facilities.models import AssetCategory
+
+    return AssetCategory.objects.get(company=cast.company, code="elevator")
+
+
+def _ledger_vendor(cast):
+    from wuye.facilities.models import Vendor
+
+    vendor, _ = Vendor.objects.get_or_create(company=cast.company, name="矩阵电梯维保")
+    return vendor
+
+
+def _ledger_asset(cast):
+    """Lift 矩阵客梯 of community X, maintained by the matrix vendor (once per cell)."""
+    from wuye.facilities import services as fac
+    from wuye.facilities.models import Asset
+
+    found = Asset.objects.filter(company=cast.company, name="矩阵客梯").first()
+    return found or fac.create_asset(
+        actor=cast.actor("company_admin"),
+        community=cast.community_x,
+        category=_ledger_category(cast),
+        name="矩阵客梯",
+        vendor=_ledger_vendor(cast),
+    )
+
+
+def _ledger_certificate(cast):
+    from wuye.facilities.models import Certificate
+
+    certificate, _ = Certificate.objects.get_or_create(
+        asset=_ledger_asset(cast),
+        kind="elevator",
+        defaults={"number": "矩阵-TS-01", "expires_on": datetime.date(2027, 6, 30)},
+    )
+    return certificate
+
+
+# --- emergencies (helpers) ---
+# Emergencies of community X: whoever reports or manages them there.
+INCIDENT_X = either(staff_may("incidents.report"), staff_may("incidents.manage"))
+
+
+def _incident(cast):
+    """A water outage in X reported by the dispatcher (residents not told)."""
+    from wuye.incidents.models import Incident
+    from wuye.incidents.services import report_incident
+
+    incident = Incident.objects.filter(community=cast.community_x).first()
+    if incident is None:
+        incident = report_incident(
+            actor=cast.actor("dispatcher"),
+            community=cast.community_x,
+            kind="water_outage",
+            description="1栋停水",
+            tell_residents=False,
+        )
+    return incident
+
+
+# --- rounds console (helpers) ---
+ROUNDS_VIEW_X = staff_may("facilities.view")
+ROUNDS_MANAGE_X = staff_may("facilities.manage")
+
+
+def CHECKLISTS_VIEW_A(name):
+    """Checklists are company master data: every facilities viewer of company A."""
+    return company_a_staff(name) and staff_has("facilities.view")(name)
+
+
+def CHECKLISTS_MANAGE_A(name):
+    return company_a_staff(name) and staff_has("facilities.manage")(name)
+
+
+def _rounds_checkpoint(cast):
+    from wuye.facilities.models import Checkpoint
+
+    point, _ = Checkpoint.objects.get_or_create(
+        company=cast.company, community=cast.community_x, name="矩阵北门岗"
+    )
+    return point
+
+
+def _rounds_awaiting(cast):
+    """The pump-room task, finished and waiting for the supervisor's acceptance."""
+    from wuye.facilities.models import Task
+
+    task = _pump_round(cast)["task"]
+    Task.objects.filter(pk=task.pk).update(status=Task.Status.AWAITING_ACCEPTANCE)
+    return task
+
+
+def _rounds_plan_fields(cast, name):
+    return {
+        "name": f"矩阵巡检{_n(name)}",
+        "template": _pump_round(cast)["template"].id,
+        "recurrence": "weekly",
+        "days": ["1", "4"],
+        "window_start": "08:00",
+        "window_end": "10:00",
+        "assignee": cast.staff["technician"].id,
+        "starts_on": "2026-12-01",
+    }
+
+
 PAGES: dict[str, Case] = {
     # estates
     "estates:tree": page(
@@ -578,7 +690,333 @@ PAGES: dict[str, Case] = {
     # photos: the uploader (resident A) and whoever sees the order they are attached to
     "photos:file": page("photos:file", ORDER_VIEW_X, args=lambda c: [_order_photo(c).id]),
     "photos:thumbnail": page("photos:thumbnail", ORDER_VIEW_X, args=lambda c: [_order_photo(c).id]),
+    # --- rounds on phones and QR labels ---
+    "rounds_field:today": page(
+        "rounds_field:today",
+        only("technician"),
+        target=lambda c: _fac_scan_today(c) and _pump_round(c)["plan"].name,
+    ),
+    "rounds_field:scan": page(
+        "rounds_field:scan", only("technician"), data=lambda c, n: _fac_scan_today(c)
+    ),
+    "rounds_field:visit": page(
+        "rounds_field:visit",
+        only("technician"),
+        args=lambda c: [_fac_task(c, "visited").id],
+        data=lambda c, n: _checklist_form(c),
+    ),
+    "rounds_field:report_answer": page(
+        "rounds_field:report_answer",
+        only("technician"),
+        args=lambda c: [_abnormal_answer(c).id],
+        data=lambda c, n: {"category": _category(c, "lights_sockets").id},
+    ),
+    "rounds_field:finish": page(
+        "rounds_field:finish",
+        only("technician"),
+        args=lambda c: [_fac_task(c, "answered").id],
+        data=lambda c, n: {},
+    ),
+    # A label: the worker's check-in, a card for staff who see X's places, the fault
+    # report for X's residents; the same "not recognised" 404 for everyone else.
+    "qr:landing": page(
+        "qr:landing",
+        either(
+            *(staff_may(p) for p in ("facilities.view", "facilities.manage", "facilities.work")),
+            X_RESIDENTS,
+        ),
+        args=lambda c: [_fac_scan_today(c)["code"]],
+    ),
+    "qr:report": page(
+        "qr:report",
+        X_RESIDENTS,
+        args=lambda c: [_pump_round(c)["pump"].qr_token],
+        data=lambda c, n: {
+            "category": _category(c, "water_leak").id,
+            "description": "水泵漏水",
+            "contact_name": "住户",
+            "contact_mobile": "13800000001",
+        },
+    ),
+    # --- equipment ledger console ---
+    "ledger:asset_list": page(
+        "ledger:asset_list", staff_may("facilities.view"), target=lambda c: _ledger_asset(c).name
+    ),
+    "ledger:asset_export": page("ledger:asset_export", staff_has("facilities.view")),
+    "ledger:asset_labels": Case(
+        "GET",
+        lambda c: reverse("ledger:asset_labels") + f"?layout=a4-3x8&ids={_ledger_asset(c).id}",
+        staff_may("facilities.view"),
+    ),
+    "ledger:asset_create": page(
+        "ledger:asset_create",
+        staff_may("facilities.manage"),
+        data=lambda c, n: {
+            "community": c.community_x.id,
+            "category": _ledger_category(c).id,
+            "name": f"新电梯{_n(n)}",
+            "importance": "normal",
+        },
+    ),
+    "ledger:asset_detail": page(
+        "ledger:asset_detail", staff_may("facilities.view"), args=lambda c: [_ledger_asset(c).id]
+    ),
+    "ledger:asset_edit": page(
+        "ledger:asset_edit",
+        staff_may("facilities.manage"),
+        args=lambda c: [_ledger_asset(c).id],
+        data=lambda c, n: {
+            "category": _ledger_category(c).id,
+            "code": "DT-0900",
+            "name": f"改名电梯{_n(n)}",
+            "importance": "critical",
+        },
+    ),
+    "ledger:asset_status": page(
+        "ledger:asset_status",
+        staff_may("facilities.manage"),
+        args=lambda c: [_ledger_asset(c).id],
+        data=lambda c, n: {"status-status": "stopped", "status-reason": "年检停梯"},
+    ),
+    "ledger:certificate_add": page(
+        "ledger:certificate_add",
+        staff_may("facilities.manage"),
+        args=lambda c: [_ledger_asset(c).id],
+        data=lambda c, n: {
+            "cert-kind": "elevator",
+            "cert-expires_on": "2027-10-31",
+            "cert-remind_days": "30",
+        },
+    ),
+    "ledger:asset_label": Case(
+        "GET",
+        lambda c: reverse("ledger:asset_label", args=[_ledger_asset(c).id]) + "?layout=a4-2x4",
+        staff_may("facilities.view"),
+    ),
+    "ledger:vendor_list": page(
+        "ledger:vendor_list", LEDGER_VENDORS_A, target=lambda c: _ledger_vendor(c).name
+    ),
+    "ledger:vendor_create": page(
+        "ledger:vendor_create",
+        staff_has("facilities.manage"),
+        data=lambda c, n: {"name": f"新供应商{_n(n)}", "is_active": "on"},
+    ),
+    "ledger:vendor_detail": page(
+        "ledger:vendor_detail", LEDGER_VENDORS_A, args=lambda c: [_ledger_vendor(c).id]
+    ),
+    "ledger:vendor_edit": page(
+        "ledger:vendor_edit",
+        lambda n: company_a_staff(n) and staff_has("facilities.manage")(n),
+        args=lambda c: [_ledger_vendor(c).id],
+        data=lambda c, n: {"name": f"改名供应商{_n(n)}", "scope": "电梯维保"},
+    ),
+    "ledger:certificate_list": page(
+        "ledger:certificate_list",
+        staff_may("facilities.view"),
+        target=lambda c: _ledger_certificate(c).number,
+    ),
+    "ledger:certificate_export": page("ledger:certificate_export", staff_has("facilities.view")),
+    # --- emergencies ---
+    "incidents:list": page("incidents:list", INCIDENT_X, target=lambda c: _incident(c).number),
+    "incidents:report": page(
+        "incidents:report",
+        staff_may("incidents.report"),
+        data=lambda c, n: {
+            "community": c.community_x.id,
+            "kind": "water_outage",
+            "severity": "major",
+            "description": f"停水{_n(n)}",
+            "residents": "no",
+        },
+    ),
+    "incidents:detail": page("incidents:detail", INCIDENT_X, args=lambda c: [_incident(c).id]),
+    "incidents:update": page(
+        "incidents:update",
+        INCIDENT_X,
+        args=lambda c: [_incident(c).id],
+        data=lambda c, n: {"update-note": f"进展{_n(n)}"},
+    ),
+    "incidents:transition": page(
+        "incidents:transition",
+        staff_may("incidents.manage"),
+        args=lambda c: [_incident(c).id, "resolve"],
+        data=lambda c, n: {"resolve-note": f"已恢复{_n(n)}"},
+    ),
+    # --- facilities reports ---
+    "facility_reports:completion": Case(
+        "GET",
+        lambda c: _report_url(c, "completion", "2026-11-30"),
+        staff_may("facilities.view"),
+        target=lambda c: _pump_round(c)["plan"].name,
+    ),
+    "facility_reports:anomalies": Case(
+        "GET",
+        lambda c: _report_url(c, "anomalies", "2026-11-30"),
+        staff_may("facilities.view"),
+        target=lambda c: _report_finding(c),
+    ),
+    "facility_reports:overdue": Case(
+        "GET",
+        lambda c: _report_url(c, "overdue", "2026-11-30"),
+        staff_may("facilities.view"),
+        target=lambda c: _report_missed(c),
+    ),
+    "facility_reports:assets": Case(
+        "GET",
+        lambda c: _report_url(c, "assets", "2026-11-01"),
+        staff_may("facilities.view"),
+        target=lambda c: _pump_round(c)["pump"].code,
+    ),
+    "facility_reports:export": Case(
+        "GET",
+        lambda c: _report_url(c, "export", "2026-11-01"),
+        staff_has("facilities.view"),
+    ),
+    # --- rounds console ---
+    "rounds:task_board": Case(
+        "GET",
+        lambda c: reverse("rounds:task_board") + "?date_from=2026-11-30",
+        ROUNDS_VIEW_X,
+        target=lambda c: reverse("rounds:task_detail", args=[_pump_round(c)["task"].id]),
+    ),
+    "rounds:task_detail": page(
+        "rounds:task_detail", ROUNDS_VIEW_X, args=lambda c: [_pump_round(c)["task"].id]
+    ),
+    "rounds:task_accept": page(
+        "rounds:task_accept",
+        ROUNDS_MANAGE_X,
+        args=lambda c: [_rounds_awaiting(c).id],
+        data=lambda c, n: {},
+    ),
+    "rounds:plan_list": page(
+        "rounds:plan_list", ROUNDS_VIEW_X, target=lambda c: _pump_round(c)["plan"].name
+    ),
+    "rounds:plan_create": page(
+        "rounds:plan_create",
+        ROUNDS_MANAGE_X,
+        data=lambda c, n: {"community": c.community_x.id, **_rounds_plan_fields(c, n)},
+    ),
+    "rounds:plan_detail": page(
+        "rounds:plan_detail", ROUNDS_VIEW_X, args=lambda c: [_pump_round(c)["plan"].id]
+    ),
+    "rounds:plan_edit": page(
+        "rounds:plan_edit",
+        ROUNDS_MANAGE_X,
+        args=lambda c: [_pump_round(c)["plan"].id],
+        data=lambda c, n: _rounds_plan_fields(c, n),
+    ),
+    "rounds:plan_stops": page(
+        "rounds:plan_stops",
+        ROUNDS_MANAGE_X,
+        args=lambda c: [_pump_round(c)["plan"].id],
+        data=lambda c, n: {"add": f"c{_rounds_checkpoint(c).id}"},
+    ),
+    "rounds:plan_toggle": page(
+        "rounds:plan_toggle",
+        ROUNDS_MANAGE_X,
+        args=lambda c: [_pump_round(c)["plan"].id],
+        data=lambda c, n: {},
+    ),
+    "rounds:template_list": page(
+        "rounds:template_list",
+        CHECKLISTS_VIEW_A,
+        target=lambda c: _pump_round(c)["template"].name,
+    ),
+    "rounds:template_create": page(
+        "rounds:template_create",
+        staff_has("facilities.manage"),
+        data=lambda c, n: {"name": f"新清单{_n(n)}", "kind": "patrol", "is_active": "on"},
+    ),
+    "rounds:template_detail": page(
+        "rounds:template_detail",
+        CHECKLISTS_VIEW_A,
+        args=lambda c: [_pump_round(c)["template"].id],
+    ),
+    "rounds:template_edit": page(
+        "rounds:template_edit",
+        CHECKLISTS_MANAGE_A,
+        args=lambda c: [_pump_round(c)["template"].id],
+        data=lambda c, n: {"name": f"改名清单{_n(n)}", "kind": "inspection", "is_active": "on"},
+    ),
+    "rounds:item_create": page(
+        "rounds:item_create",
+        CHECKLISTS_MANAGE_A,
+        args=lambda c: [_pump_round(c)["template"].id],
+        data=lambda c, n: {"label": "阀门", "type": "ok_abnormal", "required": "on"},
+    ),
+    "rounds:item_edit": page(
+        "rounds:item_edit",
+        CHECKLISTS_MANAGE_A,
+        args=lambda c: [_pump_round(c)["noise"].id],
+        data=lambda c, n: {"label": "电机声音", "type": "ok_abnormal", "required": "on"},
+    ),
+    "rounds:item_remove": page(
+        "rounds:item_remove",
+        CHECKLISTS_MANAGE_A,
+        args=lambda c: [_pump_round(c)["noise"].id],
+        data=lambda c, n: {},
+    ),
+    "rounds:item_move": page(
+        "rounds:item_move",
+        CHECKLISTS_MANAGE_A,
+        args=lambda c: [_pump_round(c)["noise"].id, "up"],
+        data=lambda c, n: {},
+    ),
+    "rounds:checkpoint_list": page(
+        "rounds:checkpoint_list", ROUNDS_VIEW_X, target=lambda c: _rounds_checkpoint(c).name
+    ),
+    "rounds:checkpoint_create": page(
+        "rounds:checkpoint_create",
+        ROUNDS_MANAGE_X,
+        data=lambda c, n: {"community": c.community_x.id, "name": f"岗亭{_n(n)}"},
+    ),
+    "rounds:checkpoint_edit": page(
+        "rounds:checkpoint_edit",
+        ROUNDS_MANAGE_X,
+        args=lambda c: [_rounds_checkpoint(c).id],
+        data=lambda c, n: {"name": f"改名岗亭{_n(n)}", "is_active": "on"},
+    ),
+    "rounds:checkpoint_labels": Case(
+        "GET",
+        lambda c: (
+            reverse("rounds:checkpoint_labels") + f"?layout=a4-3x8&ids={_rounds_checkpoint(c).id}"
+        ),
+        ROUNDS_VIEW_X,
+    ),
 }
+
+
+# --- facilities reports (helpers) ---
+def _report_url(cast, name, first_day):
+    """A report of community X's pump round: from ``first_day`` to 2026-11-30."""
+    _pump_round(cast)
+    return reverse(f"facility_reports:{name}") + f"?date_from={first_day}&date_to=2026-11-30"
+
+
+def _report_finding(cast):
+    """An abnormal pressure reading (0.123 MPa) recorded on the pump round."""
+    from wuye.facilities.models import Answer, Visit
+
+    found = _pump_round(cast)
+    visit, _ = Visit.objects.get_or_create(
+        task=found["task"],
+        stop=found["plan"].stops.get(),
+        defaults={"scanned_at": found["task"].opens_at, "timing": "on_time"},
+    )
+    Answer.objects.get_or_create(
+        visit=visit, item=found["pressure"], defaults={"value": "0.123", "is_abnormal": True}
+    )
+    return "0.123 MPa"
+
+
+def _report_missed(cast):
+    """The pump round, marked missed: the plan's name is on the overdue list."""
+    from wuye.facilities.models import Task
+
+    found = _pump_round(cast)
+    Task.objects.filter(pk=found["task"].pk).update(status="missed")
+    return found["plan"].name
+
 
 # Pages anyone may open, signed in or not, and the sign-out action.
 PUBLIC_PAGES = {
@@ -622,6 +1060,27 @@ def _pump_round(cast) -> dict:
         "plan": plan,
         "task": task,
     }
+
+
+def _checklist_form(cast) -> dict:
+    """The round's checklist page posted with normal answers."""
+    pump = _pump_round(cast)
+    return {f"items[{pump['pressure'].pk}]": "0.45", f"items[{pump['noise'].pk}]": "normal"}
+
+
+def _abnormal_answer(cast):
+    """The pump round's noise answered abnormal (an item that opens no order by rule)."""
+    from wuye.facilities import rounds
+
+    pump = _pump_round(cast)
+    visit = _fac_task(cast, "visited")
+    if not visit.answers.exists():
+        rounds.record_answers(
+            actor=cast.actor("technician"),
+            visit=visit,
+            answers={pump["pressure"].pk: "0.45", pump["noise"].pk: False},
+        )
+    return visit.answers.get(item=pump["noise"])
 
 
 def _wo(cast, state):
@@ -853,6 +1312,61 @@ def _dispatcher_token(cast):
     if token is None:
         token, _secret = create_api_token(actor=Actor(cast.users["dispatcher"]), name="脚本")
     return token
+
+
+# --- facilities API (helpers) ---
+FAC_PLACES_X = either(
+    *(staff_may(p) for p in ("facilities.view", "facilities.manage", "facilities.work"))
+)
+FAC_OFFICE_X = either(staff_may("facilities.view"), staff_may("facilities.manage"))
+FAC_MANAGE_X = staff_may("facilities.manage")
+FAC_TASK_X = either(FAC_OFFICE_X, only("technician"))  # overseers and the assignee
+
+
+def _fac_scan_today(cast) -> dict:
+    """The pump round moved to today (the API scans now), as the scan body."""
+    from django.utils import timezone
+
+    from wuye.facilities.models import Task
+
+    pump = _pump_round(cast)
+    Task.objects.filter(pk=pump["task"].pk).update(date=timezone.localdate())
+    return {"code": pump["pump"].qr_token}
+
+
+def _fac_task(cast, stage: str):
+    """The pump round's task checked in ("visited"), answered, or finished awaiting
+    acceptance ("awaiting"), through the services."""
+    from wuye.facilities import rounds
+
+    pump = _pump_round(cast)
+    me, task = cast.actor("technician"), pump["task"]
+    visit = task.visits.first()
+    if visit is None:
+        when = datetime.datetime(
+            2026, 11, 30, 9, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=8))
+        )
+        visit = rounds.scan(actor=me, token=pump["pump"].qr_token, at=when)
+    if stage in ("answered", "awaiting") and not visit.answers.exists():
+        rounds.record_answers(actor=me, visit=visit, answers=_fac_answers(pump))
+    if stage == "awaiting":
+        pump["plan"].requires_acceptance = True
+        pump["plan"].save(update_fields=["requires_acceptance"])
+        rounds.finish(actor=me, task=task)
+    return visit if stage == "visited" else task
+
+
+def _fac_answers(pump) -> dict:
+    return {pump["pressure"].pk: "0.45", pump["noise"].pk: True}
+
+
+def _fac_certificate(cast):
+    from wuye.facilities.models import Certificate
+
+    pump = _pump_round(cast)["pump"]
+    return Certificate.objects.get_or_create(
+        asset=pump, kind="water", defaults={"expires_on": datetime.date(2027, 1, 31)}
+    )[0]
 
 
 # --- API operations -----------------------------------------------------------------
@@ -1324,7 +1838,112 @@ API: dict[str, Case] = {
             ("urge", "urge", "submitted", only("resident_a"), lambda c, n: {"note": "快点"}),
         ]
     },
+    # --- facilities API ---
+    "wuye_facilities_api_list_assets": op(
+        "GET",
+        _api(lambda c: "/facilities/assets"),
+        FAC_PLACES_X,
+        target=lambda c: _pump_round(c)["pump"].id,
+    ),
+    "wuye_facilities_api_get_asset": op(
+        "GET", _api(lambda c: f"/facilities/assets/{_pump_round(c)['pump'].id}"), FAC_PLACES_X
+    ),
+    "wuye_facilities_api_create_asset": op(
+        "POST",
+        _api(lambda c: "/facilities/assets"),
+        FAC_MANAGE_X,
+        data=lambda c, n: {
+            "community_id": c.community_x.id,
+            "category_id": c.company.asset_categories.get(code="water_pump").id,
+            "name": f"接口水泵{_n(n)}",
+        },
+    ),
+    "wuye_facilities_api_change_asset_status": op(
+        "POST",
+        _api(lambda c: f"/facilities/assets/{_pump_round(c)['pump'].id}/status"),
+        FAC_MANAGE_X,
+        data=lambda c, n: {"status": "stopped", "reason": "检修"},
+    ),
+    "wuye_facilities_api_list_certificates": op(
+        "GET",
+        _api(lambda c: "/facilities/certificates"),
+        FAC_PLACES_X,
+        target=lambda c: _fac_certificate(c).id,
+    ),
+    "wuye_facilities_api_list_plans": op(
+        "GET",
+        _api(lambda c: "/facilities/plans"),
+        FAC_OFFICE_X,
+        target=lambda c: _pump_round(c)["plan"].id,
+    ),
+    "wuye_facilities_api_get_plan": op(
+        "GET", _api(lambda c: f"/facilities/plans/{_pump_round(c)['plan'].id}"), FAC_OFFICE_X
+    ),
+    "wuye_facilities_api_list_tasks": op(
+        "GET",
+        _api(lambda c: "/facilities/tasks?date=2026-11-30"),
+        FAC_TASK_X,
+        target=lambda c: _pump_round(c)["task"].id,
+    ),
+    "wuye_facilities_api_get_task": op(
+        "GET", _api(lambda c: f"/facilities/tasks/{_pump_round(c)['task'].id}"), FAC_TASK_X
+    ),
+    "wuye_facilities_api_scan": op(
+        "POST",
+        _api(lambda c: "/facilities/scan"),
+        only("technician"),
+        data=lambda c, n: _fac_scan_today(c),
+    ),
+    "wuye_facilities_api_answer_visit": op(
+        "POST",
+        _api(lambda c: f"/facilities/visits/{_fac_task(c, 'visited').id}/answers"),
+        only("technician"),
+        data=lambda c, n: {"answers": _fac_answers(_pump_round(c))},
+    ),
+    "wuye_facilities_api_finish_task": op(
+        "POST",
+        _api(lambda c: f"/facilities/tasks/{_fac_task(c, 'answered').id}/finish"),
+        only("technician"),
+        data=lambda c, n: {},
+    ),
+    "wuye_facilities_api_accept_task": op(
+        "POST",
+        _api(lambda c: f"/facilities/tasks/{_fac_task(c, 'awaiting').id}/accept"),
+        FAC_MANAGE_X,
+        data=lambda c, n: {},
+    ),
+    # --- emergencies ---
+    "wuye_incidents_api_list_incidents": op(
+        "GET", _api(lambda c: "/incidents"), INCIDENT_X, target=lambda c: _incident(c).id
+    ),
+    "wuye_incidents_api_report_incident": op(
+        "POST",
+        _api(lambda c: "/incidents"),
+        staff_may("incidents.report"),
+        data=lambda c, n: {
+            "community_id": c.community_x.id,
+            "kind": "power_outage",
+            "description": f"停电{_n(n)}",
+            "tell_residents": False,
+        },
+    ),
+    "wuye_incidents_api_get_incident": op(
+        "GET", _api(lambda c: f"/incidents/{_incident(c).id}"), INCIDENT_X
+    ),
+    "wuye_incidents_api_post_incident_update": op(
+        "POST",
+        _api(lambda c: f"/incidents/{_incident(c).id}/updates"),
+        INCIDENT_X,
+        data=lambda c, n: {"note": f"进展{_n(n)}"},
+    ),
+    "wuye_incidents_api_transition_incident": op(
+        "POST",
+        _api(lambda c: f"/incidents/{_incident(c).id}/transitions"),
+        staff_may("incidents.manage"),
+        data=lambda c, n: {"action": "resolve", "note": f"已恢复{_n(n)}"},
+    ),
 }
+
 # Sign-in endpoints are open by design (and throttled); covered in test_api_auth.
 PUBLIC_OPERATIONS = {"wuye_accounts_api_issue_token", "wuye_accounts_api_request_sms_code"}
 
