@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from tests.facility_helpers import make_pump_round
-from wuye.facilities import rounds, views_ledger
+from wuye.facilities import labels, rounds
 from wuye.facilities import services as fac
 from wuye.facilities.models import Asset, AssetCategory, Certificate, Downtime, Vendor
 from wuye.workorders.models import WorkOrder
@@ -203,10 +203,10 @@ def test_labels_of_ticked_assets_print_as_a_pdf(cast):
 
 
 def test_the_label_labels_point_at_the_qr_landing_page(cast, rf):
-    from wuye.facilities.selectors_ledger import asset_label
+    from wuye.facilities.labels import place_label
 
     lift = asset(cast, building=cast.building_x1)
-    label = asset_label(rf.get("/"), Asset.objects.get(pk=lift.pk))
+    label = place_label(rf.get("/"), Asset.objects.get(pk=lift.pk))
     assert label.url == f"http://testserver/q/{lift.qr_token}/"
     assert (label.title, label.code) == ("1号客梯", "DT-0001")
     assert label.subtitle == "翠湖花园 1栋 · DT-0001"
@@ -216,14 +216,14 @@ def test_printing_all_that_match_is_capped(cast, monkeypatch):
     for n in range(3):
         asset(cast, name=f"灯{n}", code="lighting")
     asset(cast, name="Y灯", code="lighting", community=cast.community_y)
-    monkeypatch.setattr(views_ledger, "LABEL_CAP", 2)
+    monkeypatch.setattr(labels, "LABEL_CAP", 2)
     client = cast.client("company_admin")
     response = client.get(
         reverse("ledger:asset_labels"),
         {"layout": "a4-3x8", "all": "1", "community": cast.community_x.pk},
         follow=True,
     )
-    assert "More than 2 assets match" in response.text
+    assert "More than 2 match" in response.text
     assert response.redirect_chain[-1][0].endswith(f"?community={cast.community_x.pk}")
     response = client.get(
         reverse("ledger:asset_labels"),
@@ -231,7 +231,7 @@ def test_printing_all_that_match_is_capped(cast, monkeypatch):
     )
     assert response.content.startswith(b"%PDF")
     response = client.get(reverse("ledger:asset_labels"), {"layout": "a4-3x8"}, follow=True)
-    assert "Tick the assets to print" in response.text
+    assert "Tick the rows to print" in response.text
 
 
 # --- create and edit ------------------------------------------------------------------------

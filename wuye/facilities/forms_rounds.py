@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy as _
 from wuye.core.console import ConsoleModelForm
 from wuye.estates.forms import raw_id
 from wuye.estates.models import CommonArea, Community
-from wuye.facilities.forms_ledger import layout_choices
 from wuye.facilities.models import (
     Asset,
     AssetCategory,
@@ -215,15 +214,6 @@ class CheckpointForm(ConsoleModelForm):
         areas.queryset = CommonArea.objects.filter(community_id=community_id)
         if not community_id:
             areas.empty_label = _("Choose a community first")
-
-
-class LabelsForm(forms.Form):
-    layout = forms.ChoiceField(choices=layout_choices, label=_("Label sheet"))
-    ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
-
-    def __init__(self, *args, checkpoints=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["ids"].choices = [(c.pk, c.name) for c in checkpoints]
 
 
 # --- plans ------------------------------------------------------------------

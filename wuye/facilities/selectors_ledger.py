@@ -3,9 +3,6 @@ certificates count, how close to expiry they are, and what an asset's QR label s
 
 import datetime
 
-from django.urls import reverse
-
-from wuye.core.labels import Label
 from wuye.facilities.models import Certificate
 
 EXPIRED, EXPIRING, VALID = "expired", "expiring", "valid"
@@ -25,22 +22,3 @@ def certificate_state(certificate, today: datetime.date) -> str:
     if certificate.expires_on - datetime.timedelta(days=certificate.remind_days) <= today:
         return EXPIRING
     return VALID
-
-
-def qr_path(token: str) -> str:
-    """What a QR label encodes: the landing page of its token, ``/q/<token>/``."""
-    return reverse("qr:landing", args=[token])
-
-
-def asset_label(request, asset) -> Label:
-    """What the asset's sticker shows. ``asset`` needs ``community``, ``building`` and
-    ``common_area`` loaded."""
-    place = " ".join(
-        part.name for part in (asset.community, asset.building, asset.common_area) if part
-    )
-    return Label(
-        url=request.build_absolute_uri(qr_path(asset.qr_token)),
-        title=asset.name,
-        subtitle=f"{place} · {asset.code}",
-        code=asset.code,
-    )

@@ -13,7 +13,7 @@ import datetime
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from wuye.core.console import KeysetPage, add_service_errors, console_view, keyset_page
 from wuye.core.labels import render_sheet
 from wuye.core.scoping import get_visible_or_404
-from wuye.facilities import exports, services
+from wuye.facilities import exports, labels, services
 from wuye.facilities.forms_ledger import (
     EXPIRING_DAYS,
     AssetCreateForm,
@@ -40,7 +40,6 @@ from wuye.facilities.forms_ledger import (
 from wuye.facilities.models import Answer, Asset, Certificate, Downtime, Vendor, Visit
 from wuye.facilities.rounds import shown_value
 from wuye.facilities.selectors_ledger import (
-    asset_label,
     certificate_state,
     due_certificates,
 )
@@ -48,7 +47,6 @@ from wuye.workorders import selectors as order_selectors
 
 VIEW = "facilities.view"
 MANAGE = "facilities.manage"
-LABEL_CAP = 500  # labels per PDF: 21 sheets of a4-3x8, a few seconds to render
 RECENT = 10
 STATUS_BADGE = {
     Asset.Status.RUNNING: "success",
@@ -77,12 +75,6 @@ def _list_query(request) -> str:
     for key in ("after", "ids", "all", "layout"):
         query.pop(key, None)
     return query.urlencode()
-
-
-def _pdf(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
 
 
 def _xlsx(write, name: str) -> FileResponse:
@@ -132,7 +124,7 @@ def asset_list(request):
             "list_query": query,
             "hidden_filters": [(k, v) for k, v in request.GET.items() if k != "after" and v],
             "layouts": layout_choices(),
-            "label_cap": LABEL_CAP,
+            "label_cap": labels.LABEL_CAP,
             "can_manage": actor.has_perm(MANAGE),
         },
     )
@@ -154,47 +146,18 @@ def asset_export(request):
 @require_GET
 @console_view(VIEW)
 def asset_labels(request):
-    """A PDF of QR labels for the ticked assets, or for all that match the filters
-    (at most ``LABEL_CAP``); otherwise back to the list with the reason. A ticked id
-    the actor cannot see is a 404, like any other asset of theirs that is not."""
+    """QR labels of the ticked assets, or of all that match the list's filters."""
     actor = request.actor
-    back = f"{reverse('ledger:asset_list')}?{_list_query(request)}"
-    choice = LabelsForm(request.GET)
-    filters = AssetFilterForm(request.GET, actor=actor)
-    if not choice.is_valid() or not filters.is_valid():
-        messages.error(request, _("Choose a label sheet and tick assets from the list."))
-        return redirect(back)
-    assets = Asset.objects.visible_to(actor)
-    if choice.cleaned_data["all"]:
-        assets = filters.filter(assets)
-    elif choice.cleaned_data["ids"]:
-        assets = assets.filter(id__in=choice.cleaned_data["ids"])
-    else:
-        messages.error(request, _("Tick the assets to print, or print all that match."))
-        return redirect(back)
-    rows = list(
-        assets.select_related("community", "building", "common_area").order_by(
-            "community_id", "code"
-        )[: LABEL_CAP + 1]
+    return labels.label_sheet(
+        request,
+        places=Asset.objects.visible_to(actor).select_related(
+            "community", "building", "common_area"
+        ),
+        filters=AssetFilterForm(request.GET, actor=actor),
+        back=f"{reverse('ledger:asset_list')}?{_list_query(request)}",
+        order_by=("community_id", "code"),
+        name="asset-labels",
     )
-    if not choice.cleaned_data["all"] and len(rows) < len(choice.cleaned_data["ids"]):
-        raise Http404  # a ticked asset is gone or not the actor's: same answer for both
-    if not rows:
-        messages.error(request, _("No asset matches; nothing to print."))
-        return redirect(back)
-    if len(rows) > LABEL_CAP:
-        messages.error(
-            request,
-            _(
-                "More than %(cap)d assets match. Print at most %(cap)d labels at a time: "
-                "narrow the filters (e.g. by community or category) or tick the assets."
-            )
-            % {"cap": LABEL_CAP},
-        )
-        return redirect(back)
-    layout = choice.cleaned_data["layout"]
-    pdf = render_sheet([asset_label(request, a) for a in rows], layout=layout)
-    return _pdf(pdf, f"asset-labels-{layout}.pdf")
 
 
 @console_view(MANAGE)
@@ -373,8 +336,8 @@ def asset_label_pdf(request, pk):
     if not form.is_valid():
         return HttpResponseBadRequest(_("Choose one of the label sheets."))
     layout = form.cleaned_data["layout"]
-    pdf = render_sheet([asset_label(request, asset)], layout=layout)
-    return _pdf(pdf, f"{asset.code}-{layout}.pdf")
+    pdf = render_sheet([labels.place_label(request, asset)], layout=layout)
+    return labels.pdf_response(pdf, f"{asset.code}-{layout}.pdf")
 
 
 # --- vendors -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import datetime
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,10 +24,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wuye.core.console import KeysetPage, add_service_errors, console_view, keyset_page
-from wuye.core.labels import Label, render_sheet
 from wuye.core.scoping import get_visible_or_404
-from wuye.facilities import checklists, plans, rounds
-from wuye.facilities.forms_ledger import LabelsForm, layout_choices
+from wuye.facilities import checklists, labels, plans, rounds
+from wuye.facilities.forms_ledger import layout_choices
 from wuye.facilities.forms_rounds import (
     CheckpointFilterForm,
     CheckpointForm,
@@ -50,12 +49,10 @@ from wuye.facilities.models import (
     Task,
     Visit,
 )
-from wuye.facilities.selectors_ledger import qr_path
 from wuye.staff.models import StaffMember
 
 VIEW = "facilities.view"
 MANAGE = "facilities.manage"
-LABEL_CAP = 500
 BOARD_PAGE_SIZE = 50
 RECENT_TASKS = 10
 TASK_BADGE = {
@@ -290,7 +287,7 @@ def checkpoint_list(request):
             "page": page,
             "can_manage": actor.has_perm(MANAGE),
             "layouts": layout_choices(),
-            "label_cap": LABEL_CAP,
+            "label_cap": labels.LABEL_CAP,
             "hidden_filters": [
                 (k, v) for k, v in request.GET.items() if k in ("q", "community") and v
             ],
@@ -344,57 +341,19 @@ def checkpoint_edit(request, pk):
     return _form_page(request, form, _("Edit checkpoint %s") % checkpoint.name, crumbs)
 
 
-def _checkpoint_label(request, checkpoint) -> Label:
-    place = " · ".join(part.name for part in (checkpoint.community, checkpoint.common_area) if part)
-    return Label(
-        url=request.build_absolute_uri(qr_path(checkpoint.qr_token)),
-        title=checkpoint.name,
-        subtitle=place,
-        code=_("Checkpoint"),
-    )
-
-
 @require_GET
 @console_view(VIEW)
 def checkpoint_labels(request):
-    """A PDF of QR labels for the ticked checkpoints, or all that match the filters (at
-    most ``LABEL_CAP``); otherwise back to the list with the reason."""
+    """QR labels of the ticked checkpoints, or of all that match the list's filters."""
     actor = request.actor
-    back = f"{reverse('rounds:checkpoint_list')}?{_list_query(request)}"
-    choice = LabelsForm(request.GET)
-    filters = CheckpointFilterForm(request.GET, actor=actor)
-    if not choice.is_valid() or not filters.is_valid():
-        messages.error(request, _("Choose a label sheet and tick checkpoints from the list."))
-        return redirect(back)
-    checkpoints = Checkpoint.objects.visible_to(actor)
-    if choice.cleaned_data["all"]:
-        checkpoints = filters.filter(checkpoints)
-    elif choice.cleaned_data["ids"]:
-        checkpoints = checkpoints.filter(id__in=choice.cleaned_data["ids"])
-    else:
-        messages.error(request, _("Tick the checkpoints to print, or print all that match."))
-        return redirect(back)
-    rows = list(
-        checkpoints.select_related("community", "common_area").order_by("community_id", "name")[
-            : LABEL_CAP + 1
-        ]
+    return labels.label_sheet(
+        request,
+        places=Checkpoint.objects.visible_to(actor).select_related("community", "common_area"),
+        filters=CheckpointFilterForm(request.GET, actor=actor),
+        back=f"{reverse('rounds:checkpoint_list')}?{_list_query(request)}",
+        order_by=("community_id", "name"),
+        name="checkpoint-labels",
     )
-    if not choice.cleaned_data["all"] and len(rows) < len(choice.cleaned_data["ids"]):
-        raise Http404  # a ticked checkpoint is gone or not the actor's: the same answer
-    if not rows or len(rows) > LABEL_CAP:
-        messages.error(
-            request,
-            _("No checkpoint matches; nothing to print.")
-            if not rows
-            else _("More than %(cap)d checkpoints match: choose a community or tick them.")
-            % {"cap": LABEL_CAP},
-        )
-        return redirect(back)
-    layout = choice.cleaned_data["layout"]
-    pdf = render_sheet([_checkpoint_label(request, c) for c in rows], layout=layout)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="checkpoint-labels-{layout}.pdf"'
-    return response
 
 
 # --- plans ------------------------------------------------------------------
