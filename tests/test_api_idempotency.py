@@ -138,6 +138,11 @@ ACTIONS_AND_AUTH = {
             "reply",
         )
     ),
+    # Facilities and emergency actions: checked against the row's status, refused twice.
+    "/api/v1/facilities/assets/{asset_id}/status",
+    "/api/v1/facilities/tasks/{task_id}/finish",
+    "/api/v1/facilities/tasks/{task_id}/accept",
+    "/api/v1/incidents/{incident_id}/transitions",
     # Anonymous sign-in (no user to key on), and tokens (replay would store the secret).
     "/api/v1/auth/token",
     "/api/v1/auth/sms-code",

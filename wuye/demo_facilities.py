@@ -37,6 +37,7 @@ from wuye.facilities.models import (
 )
 from wuye.facilities.plans import create_plan, generate_tasks
 from wuye.notifications.services import delivered_together
+from wuye.staff.models import RosterEntry
 from wuye.workorders import services as wo
 from wuye.workorders.models import Category
 from wuye.workorders.notices import remembered_audiences
@@ -199,6 +200,17 @@ class FacilitiesDemo:
             and community_code in {c.code for c in comms}
             and (trade is None or trade in trades)
         ][n]
+
+    def last_workday(self, member, community) -> datetime.date:
+        """The member's latest rostered day before today (the monthly maintenance done
+        then waits for acceptance), else today."""
+        days = RosterEntry.objects.filter(
+            staff=member,
+            community=community,
+            date__lt=self.today,
+            date__gte=self.today - datetime.timedelta(days=5),
+        ).values_list("date", flat=True)
+        return max(days, default=self.today)
 
     def team(self, role, community_code) -> dict:
         """The first member of the role as assignee, their team as the fallback."""
@@ -412,8 +424,6 @@ class FacilitiesDemo:
     def make_plans(self, community, assets) -> None:
         code = community.code
         tech = self.member("technician", code, "plumbing_electric")
-        lifts_tech = self.member("technician", code, "elevator")
-        trade = lifts_tech.trades.get(code="elevator")
         year_start = self.today - datetime.timedelta(days=60)
 
         def plan(name, template, stops, staff, start, end, **fields):
@@ -454,7 +464,7 @@ class FacilitiesDemo:
             "电梯周检",
             "电梯周检",
             assets["lifts"],
-            {"assignee": lifts_tech, "trade": trade},
+            plumbers,  # the community's engineers check; the vendor services (below)
             (9,),
             (12,),
             recurrence="weekly",
@@ -464,11 +474,11 @@ class FacilitiesDemo:
             "电梯月度保养",
             "电梯月度保养",
             assets["lifts"][:4],
-            {"assignee": lifts_tech, "trade": trade},
+            plumbers,
             (13,),
             (17,),
             recurrence="monthly",
-            days=[self.today.day],
+            days=[self.last_workday(tech, community).day],
             requires_acceptance=True,
         )
         if community.kind != "residential":

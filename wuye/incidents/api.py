@@ -124,8 +124,10 @@ def get_incident(request, incident_id: Id):
     response={201: EventOut, **ACTION_ERRORS},
     summary="Post an update",
     description="A progress note on the timeline; managers may also send it to the "
-    "residents of the affected area.",
+    "residents of the affected area. A retry with the same Idempotency-Key posts (and "
+    "notifies) once.",
 )
+@idempotent
 def post_incident_update(request, incident_id: Id, payload: UpdateIn):
     who = actor(request)
     incident = get_visible_or_404(selectors.incidents(), who, pk=incident_id)
