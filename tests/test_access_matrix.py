@@ -219,6 +219,25 @@ def _ledger_certificate(cast):
     return certificate
 
 
+def _ledger_pdf(name):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, b"%PDF-1.4\n%%EOF\n")
+
+
+def _ledger_attachment(cast):
+    """The lift's manual, uploaded by the company admin (once per cell)."""
+    from wuye.facilities import services as fac
+    from wuye.facilities.models import AssetAttachment
+
+    found = AssetAttachment.objects.filter(name="矩阵说明书.pdf").first()
+    return found or fac.add_attachment(
+        actor=cast.actor("company_admin"),
+        asset=_ledger_asset(cast),
+        upload=_ledger_pdf("矩阵说明书.pdf"),
+    )
+
+
 # --- emergencies (helpers) ---
 # Emergencies of community X: whoever reports or manages them there.
 INCIDENT_X = either(staff_may("incidents.report"), staff_may("incidents.manage"))
@@ -982,6 +1001,27 @@ PAGES: dict[str, Case] = {
             reverse("rounds:checkpoint_labels") + f"?layout=a4-3x8&ids={_rounds_checkpoint(c).id}"
         ),
         ROUNDS_VIEW_X,
+    ),
+    # --- equipment ledger attachments ---
+    "ledger:attachment_upload": page(
+        "ledger:attachment_upload",
+        staff_may("facilities.manage"),
+        args=lambda c: [_ledger_asset(c).id],
+        data=lambda c, n: {
+            "attachment-file": _ledger_pdf(f"合同{_n(n)}.pdf"),
+            "attachment-description": "维保合同",
+        },
+    ),
+    "ledger:attachment_download": page(
+        "ledger:attachment_download",
+        staff_may("facilities.view"),
+        args=lambda c: [_ledger_attachment(c).id],
+    ),
+    "ledger:attachment_delete": page(
+        "ledger:attachment_delete",
+        staff_may("facilities.manage"),
+        args=lambda c: [_ledger_attachment(c).id],
+        data=lambda c, n: {},
     ),
 }
 

@@ -169,6 +169,8 @@ IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=20 * 1024 *
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
 PHOTO_MAX_SIDE = env.int("PHOTO_MAX_SIDE", default=2560)
+# Documents kept with an asset in the equipment ledger (wuye.facilities.services).
+FACILITY_ATTACHMENT_MAX_MB = env.int("FACILITY_ATTACHMENT_MAX_MB", default=20)
 
 # --- Work orders ------------------------------------------------------------
 # Open orders one person may hold before dispatch skips them (HC's default is 10).

@@ -1,5 +1,5 @@
-"""Console forms of the equipment ledger: filters, assets, status changes, certificates
-and vendors.
+"""Console forms of the equipment ledger: filters, assets, status changes, certificates,
+documents kept with an asset, and vendors.
 
 Choices are limited to what the actor may use (communities they manage; buildings and
 common areas of the chosen community; categories and vendors of their company); the
@@ -9,8 +9,10 @@ service checks the same again, and its ValidationErrors land on these forms.
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +22,7 @@ from wuye.estates.forms import raw_id
 from wuye.estates.models import Building, CommonArea, Community
 from wuye.facilities.models import Asset, AssetCategory, Certificate, Vendor
 from wuye.facilities.selectors_ledger import due_certificates
-from wuye.facilities.services import ASSET_EDITABLE, VENDOR_EDITABLE
+from wuye.facilities.services import ASSET_EDITABLE, ATTACHMENT_TYPES, VENDOR_EDITABLE
 
 CASCADE_CLASS = "cascade"
 EXPIRING_DAYS = 30
@@ -200,6 +202,30 @@ class CertificateForm(ConsoleModelForm):
         model = Certificate
         fields = ["kind", "number", "issuer", "issued_on", "expires_on", "remind_days"]
         widgets = {"issued_on": DATE, "expires_on": DATE}
+
+
+def _attachment_help() -> str:
+    return _("PDF, JPEG, PNG, Word, Excel, DWG or text; at most %(limit)s MB.") % {
+        "limit": settings.FACILITY_ATTACHMENT_MAX_MB
+    }
+
+
+class AttachmentForm(forms.Form):
+    """A document for the asset; its type and size are checked by the service."""
+
+    file = forms.FileField(
+        label=_("File"),
+        help_text=lazy(_attachment_help, str)(),
+        widget=forms.FileInput(
+            attrs={"accept": ",".join(f".{extension}" for extension in ATTACHMENT_TYPES)}
+        ),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. maintenance contract 2026")}),
+    )
 
 
 # --- vendors --------------------------------------------------------------------------------

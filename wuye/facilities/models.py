@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wuye.core.scoping import ScopedQuerySet
@@ -103,13 +104,14 @@ class AssetCategory(models.Model):
 FACILITY_PERMISSIONS = ("facilities.view", "facilities.manage", "facilities.work")
 
 
-def _community_q(actor, perms):
+def _community_q(actor, perms, via: str = ""):
     """Rows of the actor's communities (company-wide roles: the company's) when one of
-    ``perms`` is granted; else nothing."""
+    ``perms`` is granted; else nothing. ``via`` leads to the row that has them
+    (``"asset__"``)."""
     perm = next((p for p in perms if actor.has_perm(p)), None)
     if perm is None:
         return Q(pk__in=[])
-    return actor.staff_q(community="community_id", company="company_id", perm=perm)
+    return actor.staff_q(community=f"{via}community_id", company=f"{via}company_id", perm=perm)
 
 
 class PlaceQuerySet(ScopedQuerySet):
@@ -330,6 +332,51 @@ class Certificate(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.number}".strip()
+
+
+class AttachmentQuerySet(ScopedQuerySet):
+    def visible_to(self, actor):
+        """Documents are office work: those who view or manage facilities in the asset's
+        community (field staff who only scan the asset do not get its contracts)."""
+        return self.filter(_community_q(actor, FACILITY_PERMISSIONS[:2], via="asset__"))
+
+
+def attachment_path(attachment, filename: str) -> str:
+    """``facility-files/2026/11/<random>.pdf``: the stored name says nothing about the
+    file; its original name is kept in ``name``."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return timezone.now().strftime(f"facility-files/%Y/%m/{secrets.token_urlsafe(16)}.{extension}")
+
+
+class AssetAttachment(models.Model):
+    """A document kept with an asset: manual, maintenance contract, inspection report,
+    drawing, photo. Private: served only through the ledger's scoped download view."""
+
+    asset = models.ForeignKey(
+        Asset, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("asset")
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    objects = AttachmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("asset attachment")
+        verbose_name_plural = _("asset attachments")
+        ordering = ["asset_id", "-uploaded_at", "-id"]
+
+    def __str__(self):
+        return self.name
 
 
 class RoundKind(models.TextChoices):

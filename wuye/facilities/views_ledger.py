@@ -1,6 +1,6 @@
 """Office console of the equipment ledger (设备台账): assets with their status, downtime,
-certificates, work orders and round visits; vendors; certificates across assets; the
-Excel exports and the QR label sheets.
+certificates, documents, work orders and round visits; vendors; certificates across
+assets; the Excel exports and the QR label sheets.
 
 Views are thin: filters and inputs are forms (``forms_ledger``), reads go through
 ``visible_to(actor)``, every change is one call to ``wuye.facilities.services``; a
@@ -13,7 +13,7 @@ import datetime
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
-from django.http import FileResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from wuye.facilities.forms_ledger import (
     AssetCreateForm,
     AssetEditForm,
     AssetFilterForm,
+    AttachmentForm,
     CertificateFilterForm,
     CertificateForm,
     LabelsForm,
@@ -37,7 +38,15 @@ from wuye.facilities.forms_ledger import (
     VendorForm,
     layout_choices,
 )
-from wuye.facilities.models import Answer, Asset, Certificate, Downtime, Vendor, Visit
+from wuye.facilities.models import (
+    Answer,
+    Asset,
+    AssetAttachment,
+    Certificate,
+    Downtime,
+    Vendor,
+    Visit,
+)
 from wuye.facilities.rounds import shown_value
 from wuye.facilities.selectors_ledger import (
     certificate_state,
@@ -240,7 +249,9 @@ def _recent_visits(asset):
     return visits
 
 
-def _detail_context(request, asset, *, status_form=None, certificate_form=None):
+def _detail_context(
+    request, asset, *, status_form=None, certificate_form=None, attachment_form=None
+):
     actor = request.actor
     now = timezone.now()
     today = timezone.localdate()
@@ -278,6 +289,19 @@ def _detail_context(request, asset, *, status_form=None, certificate_form=None):
         "status_form": status_form,
         "certificate_form": certificate_form,
         "breadcrumbs": _crumbs((str(asset), None)),
+        **_attachments_context(asset, can_edit=can_edit, form=attachment_form),
+    }
+
+
+def _attachments_context(asset, *, can_edit: bool, form=None) -> dict:
+    """What the page's attachments card shows (alone after a delete from the page)."""
+    if form is None and can_edit:
+        form = AttachmentForm(prefix="attachment")
+    return {
+        "asset": asset,
+        "attachments": asset.attachments.select_related("uploaded_by"),
+        "can_edit": can_edit,
+        "attachment_form": form,
     }
 
 
@@ -326,6 +350,67 @@ def certificate_add(request, pk):
             return redirect(f"{reverse('ledger:asset_detail', args=[asset.pk])}#certificates")
     context = _detail_context(request, asset, certificate_form=form)
     return render(request, "facilities/ledger/asset_detail.html", context, status=400)
+
+
+# --- documents kept with an asset ---------------------------------------------------------
+@require_POST
+@console_view(MANAGE)
+def attachment_upload(request, pk):
+    actor = request.actor
+    asset = get_visible_or_404(_assets().select_related("vendor"), actor, pk=pk)
+    form = AttachmentForm(request.POST, request.FILES, prefix="attachment")
+    if form.is_valid():
+        try:
+            attachment = services.add_attachment(
+                actor=actor,
+                asset=asset,
+                upload=form.cleaned_data["file"],
+                description=form.cleaned_data["description"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("“%(name)s” kept with %(asset)s.")
+                % {"name": attachment.name, "asset": asset.code},
+            )
+            return redirect(f"{reverse('ledger:asset_detail', args=[asset.pk])}#attachments")
+    context = _detail_context(request, asset, attachment_form=form)
+    return render(request, "facilities/ledger/asset_detail.html", context, status=400)
+
+
+@require_GET
+@console_view(VIEW)
+def attachment_download(request, pk):
+    """The document under its original name, always as a download (never shown inline
+    from our origin, whatever its content)."""
+    attachment = get_visible_or_404(AssetAttachment.objects, request.actor, pk=pk)
+    try:
+        handle = attachment.file.storage.open(attachment.file.name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle, as_attachment=True, filename=attachment.name, content_type=attachment.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@require_POST
+@console_view(MANAGE)
+def attachment_delete(request, pk):
+    actor = request.actor
+    attachment = get_visible_or_404(
+        AssetAttachment.objects.select_related("asset__community"), actor, pk=pk
+    )
+    services.remove_attachment(actor=actor, attachment=attachment)
+    if request.htmx:  # the page asked: send its card again, without the file
+        context = _attachments_context(attachment.asset, can_edit=True)
+        return render(request, "facilities/ledger/asset_detail.html#attachments", context)
+    messages.success(request, _("“%s” deleted.") % attachment.name)
+    return redirect(f"{reverse('ledger:asset_detail', args=[attachment.asset_id])}#attachments")
 
 
 @require_GET
