@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "wuye.workorders",
     "wuye.facilities",
     "wuye.incidents",
+    "wuye.billing",
 ]
 
 MIDDLEWARE = [

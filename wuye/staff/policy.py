@@ -28,6 +28,11 @@ PERMISSIONS: dict[str, str] = {
     ),
     "incidents.report": _("Report emergencies, respond to them and post updates"),
     "incidents.manage": _("Resolve, close and cancel emergencies; send updates to residents"),
+    "billing.view": _("View fee items, bill runs, bills and arrears"),
+    "billing.manage": _(
+        "Manage fee items and prices, issue bill runs, propose and approve adjustments"
+    ),
+    "billing.collect": _("Take payments and issue receipts"),
 }
 
 ALL = tuple(PERMISSIONS)
@@ -62,6 +67,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
             "facilities.view",
             "facilities.manage",
             "incidents.manage",
+            "billing.view",
         ),
     ),
     "service_supervisor": (
@@ -95,7 +101,19 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
     "guard": ("保安", "Security guard", False, FIELD),
     "cleaner": ("保洁", "Cleaner", False, FIELD),
     "gardener": ("绿化", "Gardener", False, FIELD),
-    "finance": ("财务", "Finance", True, ("estates.view", "people.view", "workorders.view")),
+    "finance": (
+        "财务",
+        "Finance",
+        True,
+        (
+            "estates.view",
+            "people.view",
+            "workorders.view",
+            "billing.view",
+            "billing.manage",
+            "billing.collect",
+        ),
+    ),
     "quality": (
         "品质专员",
         "Quality officer",
