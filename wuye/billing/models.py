@@ -366,6 +366,12 @@ class Charging(models.Model):
         return f"{self.house_id}/{self.fee_item_id} {self.start}–{self.end or ''}"
 
 
+class MeterReadingQuerySet(ScopedQuerySet):
+    def visible_to(self, actor):
+        """Billing staff of the house's community; residents their own houses' readings."""
+        return self.filter(_staff_q(actor) | actor.resident_q("house_id"))
+
+
 class MeterReading(models.Model):
     """A meter reading of a house for a metered fee item. ``previous`` is the reading it
     continues from (the new meter's start when ``replaced``); usage = value − previous."""
@@ -389,6 +395,10 @@ class MeterReading(models.Model):
     value = models.DecimalField(_("reading"), max_digits=14, decimal_places=2)
     previous = models.DecimalField(_("previous reading"), max_digits=14, decimal_places=2)
     replaced = models.BooleanField(_("meter replaced"), default=False)
+    # A usage far above the house's usual one is held for a person to confirm before
+    # any bill counts it (a misread digit costs a resident real money).
+    needs_review = models.BooleanField(_("needs review"), default=False)
+    review_note = models.CharField(_("review note"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -398,6 +408,8 @@ class MeterReading(models.Model):
         verbose_name=_("recorded by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = MeterReadingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("meter reading")
