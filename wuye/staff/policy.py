@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, str] = {
         "Manage fee items and prices, issue bill runs, propose and approve adjustments"
     ),
     "billing.collect": _("Take payments and issue receipts"),
+    "billing.meters": _("Record meter readings"),
 }
 
 ALL = tuple(PERMISSIONS)
@@ -68,6 +69,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
             "facilities.manage",
             "incidents.manage",
             "billing.view",
+            "billing.meters",
         ),
     ),
     "service_supervisor": (
@@ -97,7 +99,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
             "incidents.manage",
         ),
     ),
-    "technician": ("维修工", "Technician", False, FIELD),
+    "technician": ("维修工", "Technician", False, (*FIELD, "billing.meters")),
     "guard": ("保安", "Security guard", False, FIELD),
     "cleaner": ("保洁", "Cleaner", False, FIELD),
     "gardener": ("绿化", "Gardener", False, FIELD),
@@ -112,6 +114,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
             "billing.view",
             "billing.manage",
             "billing.collect",
+            "billing.meters",
         ),
     ),
     "quality": (
