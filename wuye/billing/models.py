@@ -736,3 +736,407 @@ class Adjustment(models.Model):
     @property
     def signed_amount(self) -> Decimal:
         return self.amount if self.kind == self.Kind.DEBIT else -self.amount
+
+
+# --- payments ---
+#
+# A payment (收款) is allocated to bills (``Allocation``); what is left over goes to the
+# house's prepaid account (预存) as a ``PrepaidEntry``. A bill's ``paid_amount`` is always
+# Σ its allocations (net of refunds) + Σ prepaid deductions for it; a prepaid account's
+# ``balance`` is always Σ its entries. Writes are in ``wuye.billing.payments``.
+
+
+class PaymentQuerySet(ScopedQuerySet):
+    def visible_to(self, actor):
+        """Billing staff by community (company-wide roles: the company); residents the
+        payments of the houses they currently live in."""
+        return self.filter(_staff_q(actor) | actor.resident_q("house_id"))
+
+
+class Payment(models.Model):
+    """Money received for a house, with a receipt number ``SJ-<company>-<YYYYMM>-<nnnnnn>``
+    unique and gapless per company and month."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", _("Cash")
+        TRANSFER = "transfer", _("Bank transfer")
+        POS = "pos", _("POS card")
+        ONLINE = "online", _("Online")
+
+    class Status(models.TextChoices):
+        COMPLETED = "completed", _("Completed")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+        REFUNDED = "refunded", _("Refunded")
+
+    company = models.ForeignKey(
+        "estates.Company", on_delete=models.PROTECT, related_name="+", verbose_name=_("company")
+    )
+    community = models.ForeignKey(
+        "estates.Community", on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
+    )
+    house = models.ForeignKey(
+        "estates.House", on_delete=models.PROTECT, related_name="payments", verbose_name=_("house")
+    )
+    payer = models.CharField(_("payer"), max_length=50, blank=True)
+    method = models.CharField(_("method"), max_length=10, choices=Method)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    refunded_amount = models.DecimalField(
+        _("refunded"), max_digits=12, decimal_places=2, default=ZERO
+    )
+    received_at = models.DateTimeField(_("received at"))
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("received by"),
+    )
+    reference = models.CharField(
+        _("reference"), max_length=64, blank=True, help_text=_("Bank or POS slip number.")
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.COMPLETED)
+    receipt_no = models.CharField(_("receipt number"), max_length=60)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = PaymentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "receipt_no"], name="payment_receipt_no_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["company", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="payment_idempotency_key_unique",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("amount")),
+                name="payment_refund_within_amount",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["house", "received_at"], name="payment_house_idx"),
+            models.Index(fields=["community", "received_at"], name="payment_community_idx"),
+            models.Index(fields=["company", "received_at"], name="payment_company_idx"),
+        ]
+
+    def __str__(self):
+        return self.receipt_no
+
+
+class ReceiptCounter(models.Model):
+    """The last receipt number of a company in a month; locked while a number is taken,
+    so numbers are unique and leave no gaps (a rolled-back payment rolls the count back)."""
+
+    company = models.ForeignKey(
+        "estates.Company", on_delete=models.PROTECT, related_name="+", verbose_name=_("company")
+    )
+    month = models.DateField(_("month"))
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("receipt counter")
+        verbose_name_plural = _("receipt counters")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "month"], name="receipt_counter_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.company_id} {self.month:%Y%m} {self.last_number}"
+
+
+class Allocation(models.Model):
+    """The part of a payment applied to a bill; ``refunded_amount`` is what refunds took
+    back from it (the row itself is never edited otherwise)."""
+
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("payment")
+    )
+    bill = models.ForeignKey(
+        Bill, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("bill")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    refunded_amount = models.DecimalField(
+        _("refunded"), max_digits=12, decimal_places=2, default=ZERO
+    )
+
+    class Meta:
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        ordering = ["payment_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "bill"], name="allocation_once_per_bill"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("amount")),
+                name="allocation_refund_within_amount",
+            ),
+        ]
+        indexes = [models.Index(fields=["bill"], name="allocation_bill_idx")]
+
+    def __str__(self):
+        return f"{self.payment_id}→{self.bill_id} {self.amount}"
+
+
+class PrepaidAccountQuerySet(ScopedQuerySet):
+    def visible_to(self, actor):
+        return self.filter(_staff_q(actor) | actor.resident_q("house_id"))
+
+
+class PrepaidAccount(models.Model):
+    """预存: money a house has paid ahead. ``fee_item`` empty = general prepayment usable
+    for any bill; otherwise only for that fee item's bills. Balance = Σ entries ≥ 0."""
+
+    company = models.ForeignKey(
+        "estates.Company", on_delete=models.PROTECT, related_name="+", verbose_name=_("company")
+    )
+    community = models.ForeignKey(
+        "estates.Community", on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
+    )
+    house = models.ForeignKey(
+        "estates.House",
+        on_delete=models.PROTECT,
+        related_name="prepaid_accounts",
+        verbose_name=_("house"),
+    )
+    fee_item = models.ForeignKey(
+        FeeItem,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("fee item"),
+        help_text=_("Empty: usable for any bill of the house."),
+    )
+    balance = models.DecimalField(_("balance"), max_digits=12, decimal_places=2, default=ZERO)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = PrepaidAccountQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("prepaid account")
+        verbose_name_plural = _("prepaid accounts")
+        ordering = ["house_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["house"],
+                condition=Q(fee_item__isnull=True),
+                name="prepaid_general_once_per_house",
+            ),
+            models.UniqueConstraint(
+                fields=["house", "fee_item"],
+                condition=Q(fee_item__isnull=False),
+                name="prepaid_item_once_per_house",
+            ),
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="prepaid_balance_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.house_id}/{self.fee_item_id or '-'} {self.balance}"
+
+
+class PrepaidEntry(models.Model):
+    """One movement of a prepaid account: a deposit (+), a deduction for a bill (−) or
+    money paid back by a refund (−). The ledger the balance is proven from."""
+
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", _("Deposit")
+        DEDUCTION = "deduction", _("Deducted for a bill")
+        REFUND = "refund", _("Refunded")
+
+    account = models.ForeignKey(
+        PrepaidAccount,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        verbose_name=_("prepaid account"),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    payment = models.ForeignKey(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="prepaid_entries",
+        verbose_name=_("payment"),
+    )
+    bill = models.ForeignKey(
+        Bill,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="prepaid_entries",
+        verbose_name=_("bill"),
+    )
+    at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("prepaid entry")
+        verbose_name_plural = _("prepaid entries")
+        ordering = ["account_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="deposit") & Q(amount__gt=0))
+                | (Q(kind__in=["deduction", "refund"]) & Q(amount__lt=0)),
+                name="prepaid_entry_sign",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="deduction") | Q(bill__isnull=False),
+                name="prepaid_deduction_has_bill",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.amount}"
+
+
+class Refund(models.Model):
+    """A refund of (part of) a payment: requested → approved (by someone else with
+    ``billing.manage``) or rejected → paid. Approval takes the money back from the
+    payment's unspent prepaid deposit first, then from its allocations newest first."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Awaiting approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        PAID = "paid", _("Paid out")
+
+    company = models.ForeignKey(
+        "estates.Company", on_delete=models.PROTECT, related_name="+", verbose_name=_("company")
+    )
+    community = models.ForeignKey(
+        "estates.Community", on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
+    )
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("payment")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    reason = models.CharField(_("reason"), max_length=200)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.REQUESTED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    provider_refund_id = models.CharField(_("provider refund id"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.payment_id} {self.amount}"
+
+
+class ProviderOrder(models.Model):
+    """An online payment started by a resident: our ``out_trade_no`` sent to the provider
+    (WeChat Pay / Alipay shaped), for ``bill_ids`` of ``house``. Paid once, by the first
+    verified notification for it."""
+
+    class Status(models.TextChoices):
+        CREATED = "created", _("Awaiting payment")
+        PAID = "paid", _("Paid")
+        CLOSED = "closed", _("Closed")
+
+    company = models.ForeignKey(
+        "estates.Company", on_delete=models.PROTECT, related_name="+", verbose_name=_("company")
+    )
+    community = models.ForeignKey(
+        "estates.Community", on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
+    )
+    house = models.ForeignKey(
+        "estates.House", on_delete=models.PROTECT, related_name="+", verbose_name=_("house")
+    )
+    provider = models.CharField(_("provider"), max_length=20)
+    out_trade_no = models.CharField(_("order number"), max_length=64, unique=True)
+    bill_ids = models.JSONField(_("bills"), default=list)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.CREATED)
+    transaction_id = models.CharField(_("provider transaction id"), max_length=64, blank=True)
+    payment = models.OneToOneField(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="provider_order",
+        verbose_name=_("payment"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("online payment order")
+        verbose_name_plural = _("online payment orders")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="provider_order_amount_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return self.out_trade_no
+
+
+class ProviderEvent(models.Model):
+    """A payment notification from a provider, kept once per provider event id: a replay
+    of the same notification hits the unique key and changes nothing."""
+
+    provider = models.CharField(_("provider"), max_length=20)
+    event_id = models.CharField(_("event id"), max_length=64)
+    order = models.ForeignKey(
+        ProviderOrder,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("order"),
+    )
+    payload = models.TextField(_("raw payload"))
+    verified = models.BooleanField(_("signature verified"), default=False)
+    outcome = models.CharField(_("outcome"), max_length=20, blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("provider event")
+        verbose_name_plural = _("provider events")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="provider_event_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.event_id}"
