@@ -502,3 +502,10 @@ def test_scoping(cast, finance):
     assert seen(BillRun, "project_manager") == set()  # a company-wide run
     for who in ("resident_a", "other_admin", "technician"):
         assert run.id not in seen(BillRun, who)
+
+
+def test_a_run_without_a_scope_is_refused_with_a_message(cast, finance):
+    with pytest.raises(ValidationError) as error:
+        runs.preview_run(actor=finance, period_kind=MONTH, period_start=FEB)
+    assert "Choose a community or the company" in str(error.value)
+    assert not BillRun.objects.exists()

@@ -89,7 +89,10 @@ def _readings(item, start, end, after_house: int) -> Iterator[tuple[int, Decimal
     """(house id, usage in the period) in house order, streamed."""
     rows = (
         MeterReading.objects.filter(
-            fee_item=item, reading_date__range=(start, end), house_id__gt=after_house
+            fee_item=item,
+            reading_date__range=(start, end),
+            house_id__gt=after_house,
+            needs_review=False,  # held readings wait for a person (wuye.billing.meters)
         )
         .order_by("house_id", "reading_date")
         .values_list("house_id", "value", "previous")
@@ -279,6 +282,8 @@ def _require_scope(actor, company, community) -> None:
         require_community(actor, community)
     else:
         require(actor, MANAGE)
+        if company is None:
+            raise ValidationError({"community": _("Choose a community or the company.")})
         if not actor.company_wide or actor.staff.company_id != company.id:
             raise PermissionDenied(MANAGE)
 
