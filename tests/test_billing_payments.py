@@ -3,11 +3,12 @@
 refunds with a second approver, online payment start, and who sees what."""
 
 import datetime
+import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -453,3 +454,34 @@ def test_scoping(cast, finance):
     account_a = PrepaidAccount.objects.get(house=cast.house_a).pk
     assert seen(PrepaidAccount, "resident_a") == {account_a}
     assert account_a not in seen(PrepaidAccount, "resident_b") | seen(PrepaidAccount, "other_admin")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_two_counters_sending_the_same_key_at_once_write_one_payment(cast):
+    start = threading.Barrier(2)
+    receipts = []
+
+    def send():
+        try:
+            start.wait()
+            payment = payments.collect(
+                actor=cast.actor("finance"),
+                house=cast.house_a,
+                amount="10",
+                method=CASH,
+                idempotency_key="twin",
+            )
+            receipts.append(payment.receipt_no)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(receipts) == 2 and set(receipts) == {receipts[0]}
+    assert receipts[0].endswith("-000001")
+    assert Payment.objects.count() == 1 and PrepaidEntry.objects.count() == 1
+    assert ReceiptCounter.objects.get().last_number == 1

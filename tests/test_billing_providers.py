@@ -3,10 +3,12 @@ once; replays, forged signatures, wrong amounts and late duplicates write nothin
 
 import datetime
 import json
+import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models.query import QuerySet
 
 from wuye.billing import payments, providers
@@ -202,3 +204,30 @@ def test_query_and_pay_parameters(sandbox, order):
     assert params["sign"] == sandbox.sign(json.dumps(signed, sort_keys=True).encode())
     with pytest.raises(ValidationError, match="Unknown payment provider"):
         providers.get_provider("paypal")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.parametrize("same_event", [True, False])
+def test_two_deliveries_at_the_same_moment_pay_once(cast, sandbox, order, same_event):
+    notes = [sandbox.build_notification(order, event_id="EV1")]
+    notes.append(notes[0] if same_event else sandbox.build_notification(order, event_id="EV2"))
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def deliver(note):
+        try:
+            start.wait()
+            outcomes.append(providers.handle_notification(sandbox, *note))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver, args=(note,)) for note in notes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    second = Outcome.DUPLICATE if same_event else Outcome.ALREADY_PAID
+    assert sorted(outcomes) == sorted([Outcome.PAID, second])
+    assert Payment.objects.count() == 1 and ProviderEvent.objects.count() == 1
+    assert Bill.objects.filter(status=Bill.Status.PAID).count() == 2

@@ -447,7 +447,9 @@ def pay_refund(*, actor, refund: Refund) -> Refund:
     from wuye.billing.providers import get_provider
 
     require_in_community(actor, COLLECT, refund.community)
-    locked = Refund.objects.select_for_update().select_related("payment").get(pk=refund.pk)
+    locked = (
+        Refund.objects.select_for_update(of=("self",)).select_related("payment").get(pk=refund.pk)
+    )
     if locked.status != Refund.Status.APPROVED:
         raise ValidationError(_("Only an approved refund can be paid out."))
     order = ProviderOrder.objects.filter(payment_id=locked.payment_id).first()

@@ -155,8 +155,8 @@ def handle_notification(provider: PaymentProvider, body: bytes, headers) -> str:
         raise ValidationError(str(exc)) from exc
     with transaction.atomic():
         order = (
-            ProviderOrder.objects.select_for_update()
-            .select_related("house__company")
+            ProviderOrder.objects.select_for_update(of=("self",))
+            .select_related("house__company", "created_by")
             .filter(provider=provider.code, out_trade_no=note.out_trade_no)
             .first()
         )
