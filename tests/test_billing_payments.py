@@ -295,13 +295,12 @@ def test_prepaid_is_deducted_after_a_bill_run(cast, finance):
         period_start=datetime.date(2026, 2, 1),
         community=cast.community_x,
     )
-    run = runs.issue_run(actor=finance, run=run)
-    assert payments.deduct_after_run(run) == 1  # house B has no prepaid balance
+    run = runs.issue_run(actor=finance, run=run)  # deducts 预存 when it issues
     bill_a = Bill.objects.get(house=cast.house_a, fee_item=fee)
     bill_b = Bill.objects.get(house=cast.house_b, fee_item=fee)
     assert (bill_a.status, bill_b.status) == (Bill.Status.PAID, Bill.Status.OPEN)
     assert prepaid_balance(cast.house_a) == D("50.00")
-    assert payments.deduct_after_run(run) == 0  # nothing left to pay: nothing written
+    assert payments.deduct_after_run(run) == 0  # run again: nothing left to pay
     assert PrepaidEntry.objects.filter(kind="deduction").count() == 1
     assert_ledgers_add_up()
 

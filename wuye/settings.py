@@ -172,6 +172,10 @@ PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
 PHOTO_MAX_SIDE = env.int("PHOTO_MAX_SIDE", default=2560)
 # Documents kept with an asset in the equipment ledger (wuye.facilities.services).
 FACILITY_ATTACHMENT_MAX_MB = env.int("FACILITY_ATTACHMENT_MAX_MB", default=20)
+# The demo and test payment provider signs notifications with this (wuye.billing.providers).
+BILLING_SANDBOX_SECRET = env.str(
+    "BILLING_SANDBOX_SECRET", default="wuye-sandbox-development-secret"
+)
 
 # --- Work orders ------------------------------------------------------------
 # Open orders one person may hold before dispatch skips them (HC's default is 10).

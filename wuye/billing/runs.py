@@ -43,6 +43,7 @@ from wuye.billing.models import (
     FeeRate,
     MeterReading,
 )
+from wuye.billing.payments import deduct_after_run
 from wuye.billing.services import MANAGE, policy_for, require_community
 from wuye.core.services import require
 
@@ -461,4 +462,6 @@ def issue_run(*, actor, run: BillRun, batch_size: int = BATCH_SIZE) -> BillRun:
     except Exception as exc:
         _fail(actor, run, exc)
         raise
-    return _finish(actor, run)
+    run = _finish(actor, run)
+    deduct_after_run(run)  # 预存: houses with a prepaid balance pay their new bills from it
+    return run
