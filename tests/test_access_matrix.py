@@ -1023,7 +1023,177 @@ PAGES: dict[str, Case] = {
         args=lambda c: [_ledger_attachment(c).id],
         data=lambda c, n: {},
     ),
+    # --- fees console ---
+    "billing:fee_item_list": page(
+        "billing:fee_item_list",
+        staff_may("billing.view"),
+        target=lambda c: reverse("billing:fee_item_detail", args=[_fees(c)["area"].id]),
+    ),
+    "billing:fee_item_create": page(
+        "billing:fee_item_create",
+        staff_may("billing.manage"),
+        data=lambda c, n: {
+            "community": c.community_x.id,
+            "code": f"item{_n(n)}",
+            "name": f"垃圾清运费{_n(n)}",
+            "kind": "fixed",
+            "area_basis": "built",
+            "cycle": "month",
+            "due_days": "15",
+            "unit_price": "20",
+            "effective_from": "2030-01-01",
+        },
+    ),
+    "billing:fee_item_detail": page(
+        "billing:fee_item_detail", staff_may("billing.view"), args=lambda c: [_fees(c)["area"].id]
+    ),
+    "billing:fee_item_price": page(
+        "billing:fee_item_price",
+        staff_may("billing.manage"),
+        args=lambda c: [_fees(c)["area"].id],
+        data=lambda c, n: {"price-unit_price": "2.80", "price-effective_from": "2030-01-01"},
+    ),
+    "billing:run_list": page(
+        "billing:run_list",
+        staff_may("billing.view"),
+        target=lambda c: reverse("billing:run_detail", args=[_fees(c)["run"].id]),
+    ),
+    "billing:run_create": page(
+        "billing:run_create",
+        staff_may("billing.manage"),
+        data=lambda c, n: {
+            "community": c.community_x.id,
+            "period_kind": "month",
+            "period_start": "2030-03-01",
+        },
+    ),
+    "billing:run_detail": page(
+        "billing:run_detail", staff_may("billing.view"), args=lambda c: [_fees(c)["run"].id]
+    ),
+    "billing:run_issue": page(
+        "billing:run_issue",
+        staff_may("billing.manage"),
+        args=lambda c: [_fees(c)["run"].id],
+        data=lambda c, n: {},
+    ),
+    "billing:bill_list": page(
+        "billing:bill_list",
+        staff_may("billing.view"),
+        target=lambda c: reverse("billing:bill_detail", args=[_fees(c)["bill"].id]),
+    ),
+    "billing:bill_export": page("billing:bill_export", staff_has("billing.view")),
+    "billing:bill_detail": page(
+        "billing:bill_detail", staff_may("billing.view"), args=lambda c: [_fees(c)["bill"].id]
+    ),
+    "billing:adjustment_propose": page(
+        "billing:adjustment_propose",
+        staff_may("billing.manage"),
+        args=lambda c: [_fees(c)["bill"].id],
+        data=lambda c, n: {"adj-kind": "credit", "adj-amount": "1.00", "adj-reason": "减免"},
+    ),
+    # Proposed by finance, who may not decide it: a second person must.
+    "billing:adjustment_decide": page(
+        "billing:adjustment_decide",
+        lambda n: staff_may("billing.manage")(n) and n != "finance",
+        args=lambda c: [_fees(c)["bill"].id, _fees(c)["adjustment"].id, "approve"],
+        data=lambda c, n: {},
+    ),
+    "billing:arrears": Case(
+        "GET",
+        lambda c: _fees(c) and reverse("billing:arrears") + "?as_of=2026-11-01",
+        staff_may("billing.view"),
+        target=lambda c: "¥88.00",
+    ),
+    "billing:arrears_export": page("billing:arrears_export", staff_has("billing.view")),
+    "billing:reading_list": page(
+        "billing:reading_list", staff_may("billing.view"), target=lambda c: _fees(c)["held"].value
+    ),
+    "billing:reading_create": page(
+        "billing:reading_create",
+        lambda n: staff_may("billing.view")(n) and staff_may("billing.meters")(n),
+        data=lambda c, n: {
+            "community": _fees(c) and c.community_x.id,
+            "building": c.building_x1.id,
+            "number": c.house_b.number,
+            "fee_item": _fees(c)["water"].id,
+            "reading_date": datetime.date.today().isoformat(),
+            "value": "100.5",
+        },
+    ),
+    "billing:reading_confirm": page(
+        "billing:reading_confirm",
+        staff_may("billing.manage"),
+        args=lambda c: [_fees(c)["held"].id],
+        data=lambda c, n: {},
+    ),
 }
+
+
+# --- fees console (helpers) ---
+
+
+def _fees(cast):
+    """Community X's fees (made once per cell): a property fee with a run previewed for
+    2030-04, a water meter with a reading of house A held for review (4321.09), and an
+    88.00 one-off repair bill of house A due 2026-06-15 with a credit note proposed by
+    finance."""
+    from decimal import Decimal
+
+    from wuye.billing import runs
+    from wuye.billing import services as fees
+    from wuye.billing.models import Adjustment, BillRun, FeeItem, MeterReading
+
+    area = FeeItem.objects.filter(community=cast.community_x, code="matrix-wuye").first()
+    if area is not None:
+        water = FeeItem.objects.get(community=cast.community_x, code="matrix-water")
+        adjustment = Adjustment.objects.get(reason="矩阵减免")
+        return {
+            "area": area,
+            "water": water,
+            "run": BillRun.objects.get(community=cast.community_x, period_start="2030-04-01"),
+            "held": MeterReading.objects.get(fee_item=water, needs_review=True),
+            "bill": adjustment.bill,
+            "adjustment": adjustment,
+        }
+    finance = cast.actor("finance")
+
+    def item(code, name, kind, price):
+        return fees.create_fee_item(
+            actor=finance,
+            community=cast.community_x,
+            code=code,
+            name=name,
+            kind=kind,
+            unit_price=Decimal(price),
+            effective_from=datetime.date(2026, 1, 1),
+        )
+
+    area = item("matrix-wuye", "矩阵物业费", "area", "2.35")
+    water = item("matrix-water", "矩阵水费", "metered", "3.20")
+    repair = item("matrix-repair", "矩阵维修费", "one_off", "88")
+    MeterReading.objects.create(
+        company=cast.company,
+        community=cast.community_x,
+        house=cast.house_a,
+        fee_item=water,
+        reading_date=datetime.date(2026, 1, 10),
+        value=Decimal("4321.09"),
+        previous=Decimal("1000.00"),
+        needs_review=True,
+    )
+    bill = fees.charge_one_off(
+        actor=finance, house=cast.house_a, fee_item=repair, on=datetime.date(2026, 5, 31)
+    )
+    runs.preview_run(
+        actor=finance,
+        period_kind="month",
+        period_start=datetime.date(2030, 4, 1),
+        community=cast.community_x,
+    )
+    fees.propose_adjustment(
+        actor=finance, bill=bill, kind="credit", amount=Decimal("1.00"), reason="矩阵减免"
+    )
+    return _fees(cast)
 
 
 # --- facilities reports (helpers) ---
