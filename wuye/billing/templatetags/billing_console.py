@@ -18,3 +18,12 @@ def yuan(value) -> str:
         return str(value)
     sign = "−" if amount < 0 else ""
     return f"{sign}¥{abs(amount):,.2f}"
+
+
+@register.filter
+def price(value) -> str:
+    """A unit price to its stored four decimals (a subquery may hand back a float-like
+    value on SQLite): ``2.35`` → ``¥2.3500``."""
+    if value in (None, ""):
+        return "—"
+    return f"¥{Decimal(str(value)).quantize(Decimal('0.0001'))}"
