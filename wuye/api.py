@@ -11,6 +11,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from wuye.accounts.api import auth_router, tokens_router
 from wuye.accounts.services import user_for_token
+from wuye.billing.api import router as billing_router
 from wuye.core.api_photos import router as photos_router
 from wuye.estates.api import router as estates_router
 from wuye.facilities.api import router as facilities_router
@@ -96,5 +97,6 @@ for _router in (
     workorders_router,
     facilities_router,
     incidents_router,
+    billing_router,
 ):
     api.add_router("/v1/", _router)
