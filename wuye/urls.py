@@ -27,6 +27,8 @@ urlpatterns = [
     path("m/rounds/", include("wuye.facilities.urls_field")),
     path("console/incidents/", include("wuye.incidents.urls")),
     path("console/billing/", include("wuye.billing.urls_console")),
+    path("h5/bills/", include("wuye.billing.urls_resident")),
+    path("billing/notify/", include("wuye.billing.urls_notify")),
     # What a printed QR label encodes: short, stable, one URL for staff and residents.
     path("q/", include("wuye.facilities.urls_qr")),
     # Photos are served one by one to those who may see them (wuye.core.photos), never

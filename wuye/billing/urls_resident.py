@@ -1,0 +1,15 @@
+from django.urls import path
+
+from wuye.billing import views_resident as views
+
+app_name = "billing_resident"
+
+urlpatterns = [
+    path("", views.bill_list, name="bill_list"),
+    path("<int:pk>/", views.bill_detail, name="bill_detail"),
+    path("pay/", views.pay, name="pay"),
+    path("pay/<slug:out_trade_no>/", views.cashier, name="cashier"),
+    path("pay/<slug:out_trade_no>/pay/", views.cashier_pay, name="cashier_pay"),
+    path("pay/<slug:out_trade_no>/cancel/", views.cashier_cancel, name="cashier_cancel"),
+    path("pay/<slug:out_trade_no>/result/", views.result, name="result"),
+]
