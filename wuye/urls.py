@@ -27,6 +27,7 @@ urlpatterns = [
     path("m/rounds/", include("wuye.facilities.urls_field")),
     path("console/incidents/", include("wuye.incidents.urls")),
     path("console/billing/", include("wuye.billing.urls_console")),
+    path("console/cashier/", include("wuye.billing.urls_cashier")),
     path("h5/bills/", include("wuye.billing.urls_resident")),
     path("billing/notify/", include("wuye.billing.urls_notify")),
     # What a printed QR label encodes: short, stable, one URL for staff and residents.

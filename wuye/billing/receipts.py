@@ -32,7 +32,7 @@ from wuye.billing.models import Bill, Payment, PrepaidAccount, PrepaidEntry
 from wuye.billing.money import CENT, ZERO, month_end
 from wuye.core.labels import LATIN, LATIN_BOLD, _clean, _draw_lines, _width
 
-__all__ = ["amount_in_words", "house_address", "render_receipt", "render_statement"]
+__all__ = ["amount_in_words", "receipt_lines", "render_receipt", "render_statement"]
 
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 PLACES = ("", "拾", "佰", "仟")
@@ -122,15 +122,6 @@ def _period(start: datetime.date, end: datetime.date) -> str:
     if start.day == 1 and end == month_end(start):
         return f"{start:%Y-%m}"
     return f"{start:%Y-%m-%d} ~ {end:%Y-%m-%d}"
-
-
-def house_address(house) -> str:
-    """翠湖花园 1栋 1单元 0101 (the house with its community, building and unit)."""
-    parts = [house.community.name, house.building.name]
-    if house.unit_id:
-        parts.append(house.unit.name)
-    parts.append(house.number)
-    return " ".join(parts)
 
 
 class _Sheet:
@@ -305,7 +296,7 @@ def render_receipt(payment: Payment) -> bytes:
     sheet.rule(black, 0.8)
     sheet.down(6)
     details = [
-        (_("House"), house_address(payment.house)),
+        (_("House"), payment.house.address),
         (_("Payer"), payment.payer or "—"),
         (_("Method"), payment.get_method_display()),
         (_("Reference"), payment.reference or "—"),
@@ -391,14 +382,14 @@ def render_statement(house, month: datetime.date) -> bytes:
     """``house``'s monthly statement (对账单) for ``month`` as PDF bytes (A4)."""
     figures = statement_figures(house, month)
     first = figures["first"]
-    sheet = _Sheet(A4, margin=15 * mm, title=f"{house_address(house)} {first:%Y-%m}")
+    sheet = _Sheet(A4, margin=15 * mm, title=f"{house.address} {first:%Y-%m}")
     sheet.text(house.company.name, 15, bold=True, centre=True)
     sheet.down(20)
     sheet.text(_("Monthly statement %(month)s") % {"month": f"{first:%Y-%m}"}, 11, centre=True)
     sheet.down(18)
     sheet.fields(
         [
-            (_("House"), house_address(house)),
+            (_("House"), house.address),
             (_("As of"), f"{timezone.localtime():%Y-%m-%d %H:%M}"),
         ]
     )
