@@ -218,7 +218,10 @@ def test_cancel_in_the_cashier_charges_nothing(cast, bills):
         reverse("billing_resident:cashier_cancel", args=[order.out_trade_no]), follow=True
     )
     assert b"Nothing was charged." in response.content
-    assert not Payment.objects.exists() and not ProviderEvent.objects.exists()
+    assert not Payment.objects.exists()
+    assert ProviderEvent.objects.get().outcome == "not_paid"  # the sandbox's closed trade
+    order.refresh_from_db()
+    assert order.status == ProviderOrder.Status.CREATED  # still payable
 
 
 def test_paying_someone_elses_bill_is_refused_and_nothing_written(cast, bills):

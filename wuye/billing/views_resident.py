@@ -42,21 +42,26 @@ HISTORY_DAYS = 365
 HISTORY_LIMIT = 50
 
 
-def resident_view(view):
-    """Signed-in residents only: staff without a house get 403, anyone else the
-    "account not linked" page."""
+def resident_view(*, unlinked_page: bool = False):
+    """Signed-in residents only: staff without a house get 403; anyone else the
+    "account not linked" page (``unlinked_page``) or 404."""
 
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        actor = request.actor
-        if actor.is_resident:
-            return view(request, *args, **kwargs)
-        if actor.staff:
-            raise PermissionDenied
-        return render(request, "web/unlinked.html")
+    def decorate(view):
+        @login_required
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            actor = request.actor
+            if actor.is_resident:
+                return view(request, *args, **kwargs)
+            if actor.staff:
+                raise PermissionDenied
+            if unlinked_page:
+                return render(request, "web/unlinked.html")
+            raise Http404
 
-    return wrapper
+        return wrapper
+
+    return decorate
 
 
 def _my_bills(actor):
@@ -75,7 +80,7 @@ def _mark_overdue(bills, today):
 
 # --- what I owe -----------------------------------------------------------------------
 @require_http_methods(["GET"])
-@resident_view
+@resident_view(unlinked_page=True)
 def bill_list(request):
     actor = request.actor
     today = timezone.localdate()
@@ -120,7 +125,7 @@ def bill_list(request):
 
 
 @require_http_methods(["GET"])
-@resident_view
+@resident_view()
 def bill_detail(request, pk):
     actor = request.actor
     bills = Bill.objects.filter(actor.resident_q("house_id")).select_related(
@@ -169,7 +174,7 @@ def _payable_bills(actor, house):
 
 
 @require_http_methods(["GET", "POST"])
-@resident_view
+@resident_view()
 def pay(request):
     """Choose the bills of one house (all unsettled ones ticked), then start the online
     payment and go to the provider's cashier."""
@@ -229,7 +234,7 @@ def _order_bills(actor, order):
 
 
 @require_http_methods(["GET"])
-@resident_view
+@resident_view()
 def cashier(request, out_trade_no):
     """The sandbox provider's cashier page (a real provider shows its own)."""
     order = _order(request.actor, out_trade_no)
@@ -245,7 +250,7 @@ def cashier(request, out_trade_no):
 
 
 @require_POST
-@resident_view
+@resident_view()
 def cashier_pay(request, out_trade_no):
     """The resident paid in the sandbox cashier: the sandbox sends its signed payment
     notification to us, the same body and signature the notify endpoint receives."""
@@ -262,15 +267,23 @@ def cashier_pay(request, out_trade_no):
 
 
 @require_POST
-@resident_view
+@resident_view()
 def cashier_cancel(request, out_trade_no):
-    _order(request.actor, out_trade_no)
+    """The resident closed the sandbox cashier: the sandbox reports the trade closed,
+    as providers do; the order stays payable from the bills page."""
+    order = _order(request.actor, out_trade_no)
+    if order.provider != SandboxProvider.code:
+        raise Http404
+    if order.status == ProviderOrder.Status.PAID:
+        return redirect("billing_resident:result", out_trade_no=order.out_trade_no)
+    provider = get_provider(order.provider)
+    handle_notification(provider, *provider.build_notification(order, paid=False))
     messages.info(request, _("Payment cancelled. Nothing was charged."))
     return redirect("billing_resident:bill_list")
 
 
 @require_http_methods(["GET"])
-@resident_view
+@resident_view()
 def result(request, out_trade_no):
     order = _order(request.actor, out_trade_no)
     payment = order.payment
