@@ -22,7 +22,6 @@ from wuye.billing.models import (
     Bill,
     BillRun,
     FeeItem,
-    MeterReading,
     Payment,
 )
 from wuye.billing.schemas import (
@@ -139,10 +138,14 @@ def list_fee_items(request, filters: Query[FeeItemFilters]):
 @paginate(IdCursorPagination, ordering=("-id",))
 def list_bills(request, filters: Query[BillFilters]):
     qs = _bills().visible_to(actor(request))
-    for field in ("community", "house", "fee_item", "status"):
-        value = getattr(filters, field)
-        if value:
-            qs = qs.filter(**{field if field == "status" else f"{field}_id": value})
+    if filters.community:
+        qs = qs.filter(community_id=filters.community)
+    if filters.house:
+        qs = qs.filter(house_id=filters.house)
+    if filters.fee_item:
+        qs = qs.filter(fee_item_id=filters.fee_item)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
     if filters.overdue:
         qs = selectors.overdue(qs, timezone.localdate())
     if filters.period:
@@ -292,7 +295,7 @@ def record_meter_reading(request, payload: MeterReadingIn):
             replaced=payload.replaced,
             start_value=payload.start_value,
         )
-    return Status(201, MeterReading.objects.get(pk=reading.pk))
+    return Status(201, reading)
 
 
 # --- bill runs --------------------------------------------------------------------------
