@@ -213,7 +213,7 @@ def payment_export(request):
     )
 
 
-def _payment_page(request, payment, refund_form=None, status=200):
+def _payment_page(request, payment, refund_form=None, decide_error=None, status=200):
     actor = request.actor
     refunds = list(payment.refunds.select_related("requested_by", "decided_by").order_by("id"))
     for refund in refunds:
@@ -232,6 +232,7 @@ def _payment_page(request, payment, refund_form=None, status=200):
             "refunds": refunds,
             "refund_form": refund_form if refundable > 0 else None,
             "can_decide": actor.has_perm(MANAGE),
+            "decide_error": decide_error,
             "user_id": actor.user.pk,
             "breadcrumbs": _crumbs(
                 (_("Payments"), reverse("cashier:payments")), (payment.receipt_no, None)
@@ -287,11 +288,10 @@ def refund_decide(request, pk, refund_pk, decision):
     try:
         decide[decision](actor=actor, refund=refund)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(
-            request, _("Refund approved.") if decision == "approve" else _("Refund rejected.")
-        )
+        return _payment_page(request, payment, decide_error=exc.messages, status=400)
+    messages.success(
+        request, _("Refund approved.") if decision == "approve" else _("Refund rejected.")
+    )
     return redirect("cashier:payment", pk=payment.pk)
 
 
