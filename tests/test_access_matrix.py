@@ -1126,7 +1126,123 @@ PAGES: dict[str, Case] = {
         args=lambda c: [_fees(c)["held"].id],
         data=lambda c, n: {},
     ),
+    # --- resident bills ---
+    # Resident A's own bill (_fees: the 88.00 repair bill of house A) and online order.
+    "billing_resident:bill_list": page(
+        "billing_resident:bill_list",
+        only("resident_a"),
+        target=lambda c: reverse("billing_resident:bill_detail", args=[_fees(c)["bill"].id]),
+    ),
+    "billing_resident:bill_detail": page(
+        "billing_resident:bill_detail", only("resident_a"), args=lambda c: [_fees(c)["bill"].id]
+    ),
+    "billing_resident:pay": page(
+        "billing_resident:pay",
+        only("resident_a"),
+        data=lambda c, n: {"bills": [_fees(c)["bill"].id]},
+    ),
+    "billing_resident:cashier": page(
+        "billing_resident:cashier", only("resident_a"), args=lambda c: [_online_order(c)]
+    ),
+    "billing_resident:cashier_pay": page(
+        "billing_resident:cashier_pay",
+        only("resident_a"),
+        args=lambda c: [_online_order(c)],
+        data=lambda c, n: {},
+    ),
+    "billing_resident:cashier_cancel": page(
+        "billing_resident:cashier_cancel",
+        only("resident_a"),
+        args=lambda c: [_online_order(c)],
+        data=lambda c, n: {},
+    ),
+    "billing_resident:result": page(
+        "billing_resident:result", only("resident_a"), args=lambda c: [_online_order(c)]
+    ),
+    "billing_resident:receipt": page(
+        "billing_resident:receipt", only("resident_a"), args=lambda c: [_cashier(c)["payment"].id]
+    ),
+    # --- cashier console ---
+    # House A's 50.00 cash payment taken by finance, with a 10.00 refund finance asked for.
+    "cashier:search": Case(
+        "GET",
+        lambda c: reverse("cashier:search") + f"?community={c.community_x.id}&number=0101",
+        staff_may("billing.collect"),
+        target=lambda c: reverse("cashier:collect", args=[c.house_a.id]),
+    ),
+    "cashier:collect": page(
+        "cashier:collect",
+        staff_may("billing.collect"),
+        args=lambda c: [c.house_a.id],
+        data=lambda c, n: {"amount": "1.00", "method": "cash", "idempotency_key": f"m-{_n(n)}"},
+    ),
+    "cashier:statement": Case(
+        "GET",
+        lambda c: reverse("cashier:statement", args=[c.house_a.id]) + "?month=2026-11",
+        staff_may("billing.collect"),
+    ),
+    "cashier:payments": page(
+        "cashier:payments",
+        staff_may("billing.collect"),
+        target=lambda c: _cashier(c)["payment"].receipt_no,
+    ),
+    "cashier:payment_export": page("cashier:payment_export", staff_has("billing.collect")),
+    "cashier:payment": page(
+        "cashier:payment", staff_may("billing.collect"), args=lambda c: [_cashier(c)["payment"].id]
+    ),
+    "cashier:receipt": page(
+        "cashier:receipt", staff_may("billing.collect"), args=lambda c: [_cashier(c)["payment"].id]
+    ),
+    "cashier:refund_request": page(
+        "cashier:refund_request",
+        staff_may("billing.collect"),
+        args=lambda c: [_cashier(c)["payment"].id],
+        data=lambda c, n: {"refund-amount": "1.00", "refund-reason": "矩阵"},
+    ),
+    # Requested by finance, who may not decide it: a second person must.
+    "cashier:refund_decide": page(
+        "cashier:refund_decide",
+        lambda n: staff_may("billing.manage")(n) and n != "finance",
+        args=lambda c: [_cashier(c)["payment"].id, _cashier(c)["refund"].id, "approve"],
+        data=lambda c, n: {},
+    ),
+    "cashier:refunds": page(
+        "cashier:refunds",
+        staff_may("billing.collect"),
+        target=lambda c: _cashier(c)["payment"].receipt_no,
+    ),
 }
+
+
+# --- cashier console (helpers) ---
+def _cashier(cast):
+    """House A's 50.00 cash payment taken by finance (one per cell, by its idempotency key)
+    and the 10.00 refund finance asked for."""
+    from wuye.billing import payments
+    from wuye.billing.models import Refund
+
+    finance = cast.actor("finance")
+    payment = payments.collect(
+        actor=finance, house=cast.house_a, amount="50", method="cash", idempotency_key="matrix"
+    )
+    refund = Refund.objects.filter(payment=payment).first() or payments.request_refund(
+        actor=finance, payment=payment, amount="10", reason="矩阵退款"
+    )
+    return {"payment": payment, "refund": refund}
+
+
+def _online_order(cast) -> str:
+    """The order number of resident A's online payment of their repair bill."""
+    from wuye.billing import payments
+    from wuye.billing.models import ProviderOrder
+
+    bill = _fees(cast)["bill"]
+    order = ProviderOrder.objects.filter(bill_ids=[bill.id]).first()
+    if order is None:
+        order, _params = payments.start_online_payment(
+            actor=cast.actor("resident_a"), bill_ids=[bill.id]
+        )
+    return order.out_trade_no
 
 
 # --- fees console (helpers) ---
@@ -1236,6 +1352,7 @@ PUBLIC_PAGES = {
     "accounts:login",
     "accounts:sms_login",
     "accounts:logout",
+    "billing_notify:notify",  # signed by the provider; tests/test_billing_notify.py
 }
 
 
@@ -1577,6 +1694,11 @@ def _fac_certificate(cast):
     return Certificate.objects.get_or_create(
         asset=pump, kind="water", defaults={"expires_on": datetime.date(2027, 1, 31)}
     )[0]
+
+
+# --- billing API (rules) ---
+BILLING_VIEW_X = staff_may("billing.view")
+BILL_OF_A = either(BILLING_VIEW_X, only("resident_a"))  # house A's bills and payments
 
 
 # --- API operations -----------------------------------------------------------------
@@ -2152,7 +2274,99 @@ API: dict[str, Case] = {
         staff_may("incidents.manage"),
         data=lambda c, n: {"action": "resolve", "note": f"已恢复{_n(n)}"},
     ),
+    # --- billing API ---
+    "wuye_billing_api_list_fee_items": op(
+        "GET",
+        _api(lambda c: "/billing/fee-items"),
+        either(BILLING_VIEW_X, X_RESIDENTS),  # residents: the published price list
+        target=lambda c: _fees(c)["area"].id,
+    ),
+    "wuye_billing_api_list_bills": op(
+        "GET", _api(lambda c: "/billing/bills"), BILL_OF_A, target=lambda c: _fees(c)["bill"].id
+    ),
+    "wuye_billing_api_get_bill": op(
+        "GET", _api(lambda c: f"/billing/bills/{_fees(c)['bill'].id}"), BILL_OF_A
+    ),
+    "wuye_billing_api_list_arrears": op(
+        "GET",
+        _api(lambda c: _fees(c) and "/billing/arrears?as_of=2026-11-01"),
+        BILLING_VIEW_X,
+        target=lambda c: c.community_x.id,
+    ),
+    "wuye_billing_api_collect_payment": op(
+        "POST",
+        _api(lambda c: "/billing/payments"),
+        staff_may("billing.collect"),
+        data=lambda c, n: {"house_id": c.house_a.id, "amount": "10.00", "method": "cash"},
+    ),
+    "wuye_billing_api_list_payments": op(
+        "GET", _api(lambda c: "/billing/payments"), BILL_OF_A, target=lambda c: _bill_payment(c).id
+    ),
+    "wuye_billing_api_get_payment": op(
+        "GET", _api(lambda c: f"/billing/payments/{_bill_payment(c).id}"), BILL_OF_A
+    ),
+    "wuye_billing_api_start_online_payment": op(
+        "POST",
+        _api(lambda c: "/billing/online-payments"),
+        only("resident_a"),
+        data=lambda c, n: {"bill_ids": [_fees(c)["bill"].id]},
+    ),
+    "wuye_billing_api_record_meter_reading": op(
+        "POST",
+        _api(lambda c: "/billing/meter-readings"),
+        staff_may("billing.meters"),  # field staff read meters without seeing bills
+        data=lambda c, n: {
+            "house_id": c.house_b.id,
+            "fee_item_id": _fees(c)["water"].id,
+            "reading_date": datetime.date.today().isoformat(),
+            "value": "100.5",
+        },
+    ),
+    "wuye_billing_api_list_runs": op(
+        "GET",
+        _api(lambda c: "/billing/runs"),
+        BILLING_VIEW_X,
+        target=lambda c: _fees(c)["run"].id,
+    ),
+    "wuye_billing_api_preview_run": op(
+        "POST",
+        _api(lambda c: "/billing/runs"),
+        staff_may("billing.manage"),
+        data=lambda c, n: {
+            "community_id": _fees(c)["area"].community_id,
+            "period_kind": "month",
+            "period_start": "2030-05-01",
+        },
+    ),
+    "wuye_billing_api_get_run": op(
+        "GET", _api(lambda c: f"/billing/runs/{_fees(c)['run'].id}"), BILLING_VIEW_X
+    ),
+    "wuye_billing_api_issue_run": op(
+        "POST",
+        _api(lambda c: f"/billing/runs/{_fees(c)['run'].id}/issue"),
+        staff_may("billing.manage"),
+        data=lambda c, n: {},
+    ),
 }
+
+
+# --- billing API (helpers) ---
+def _bill_payment(cast):
+    """10.00 in cash for house A, taken by finance (once per cell)."""
+    from decimal import Decimal
+
+    from wuye.billing import payments
+    from wuye.billing.models import Payment
+
+    found = Payment.objects.filter(house=cast.house_a, reference="matrix").first()
+    return found or payments.collect(
+        actor=cast.actor("finance"),
+        house=cast.house_a,
+        amount=Decimal("10.00"),
+        method="cash",
+        reference="matrix",
+    )
+
 
 # Sign-in endpoints are open by design (and throttled); covered in test_api_auth.
 PUBLIC_OPERATIONS = {"wuye_accounts_api_issue_token", "wuye_accounts_api_request_sms_code"}

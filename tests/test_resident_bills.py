@@ -193,6 +193,13 @@ def test_pay_end_to_end_marks_the_bills_paid_with_a_receipt(cast, bills):
     assert ProviderEvent.objects.get().verified
     text = client.get(result).content.decode()
     assert payment.receipt_no in text and "Paid" in text
+    receipt = reverse("billing_resident:receipt", args=[payment.pk])
+    assert receipt in text
+    pdf = client.get(receipt)
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF") and payment.receipt_no in pdf["Content-Disposition"]
+    for other in ("resident_b", "other_resident"):  # not their payment: the same 404
+        assert cast.client(other).get(receipt).status_code == 404
 
     # Pressing Pay again (a second notification) pays nothing twice.
     client.post(reverse("billing_resident:cashier_pay", args=[order.out_trade_no]))

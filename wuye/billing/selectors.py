@@ -15,6 +15,7 @@ Definitions (shown on the arrears page):
 
 import datetime
 from decimal import Decimal
+from fractions import Fraction
 
 from django.db.models import (
     Case,
@@ -31,8 +32,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
-from wuye.billing.models import Bill, Charging, FeeRate
-from wuye.billing.money import add_months, month_end
+from wuye.billing.models import Bill, BillingPolicy, Charging, FeeItem, FeeRate, Rounding
+from wuye.billing.money import add_months, exact_text, month_end
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=16, decimal_places=2)
@@ -221,3 +222,46 @@ def collection_rate_by(bills, first_month, last_month, *, by: str) -> list[dict]
 def months_back(today: datetime.date, count: int) -> datetime.date:
     """The first day of the month ``count - 1`` months before ``today``'s month."""
     return add_months(today.replace(day=1), 1 - count)
+
+
+# --- how a bill came about --------------------------------------------------------
+def _choice_label(choices, value) -> str | None:
+    return choices(value).label if value in choices.values else value
+
+
+def explain(bill) -> dict:
+    """How the bill's amount came about, line by line, from ``Bill.detail``."""
+    detail = bill.detail or {}
+    lines = []
+    kind = detail.get("kind", bill.fee_item.kind)
+    area = detail.get("area")
+    for month in detail.get("months", []):
+        price = Fraction(month["unit_price"])
+        share = Fraction(month["days"], month["of"])
+        exact = price * share * (Fraction(area) if area else 1)
+        lines.append(
+            {
+                "month": month["month"],
+                "area": area,
+                "unit_price": month["unit_price"],
+                "days": month["days"],
+                "of": month["of"],
+                "exact": exact_text(exact),
+            }
+        )
+    return {
+        "kind": kind,
+        "months": lines,
+        "area": area,
+        "area_basis": _choice_label(FeeItem.AreaBasis, detail.get("area_basis")),
+        "usage": detail.get("usage"),
+        "multiplier": detail.get("multiplier"),
+        "unit_price": detail.get("unit_price"),
+        "tiers": detail.get("tiers") or [],
+        "tier_mode": _choice_label(BillingPolicy.TierMode, detail.get("tier_mode")),
+        "exact": detail.get("exact"),
+        "rounding": _choice_label(Rounding, detail.get("rounding")),
+        "basis": _choice_label(BillingPolicy.ProrationBasis, detail.get("basis")),
+        "note": detail.get("note"),
+        "amount": detail.get("amount", str(bill.amount)),
+    }

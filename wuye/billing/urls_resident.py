@@ -7,6 +7,7 @@ app_name = "billing_resident"
 urlpatterns = [
     path("", views.bill_list, name="bill_list"),
     path("<int:pk>/", views.bill_detail, name="bill_detail"),
+    path("receipts/<int:pk>/", views.receipt, name="receipt"),
     path("pay/", views.pay, name="pay"),
     path("pay/<slug:out_trade_no>/", views.cashier, name="cashier"),
     path("pay/<slug:out_trade_no>/pay/", views.cashier_pay, name="cashier_pay"),

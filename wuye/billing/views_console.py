@@ -8,8 +8,6 @@ collection rate, meter readings; Excel exports of bills and arrears.
 ``meters``, whose ValidationErrors are shown on the form they came from.
 """
 
-from fractions import Fraction
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponseBadRequest
@@ -34,13 +32,10 @@ from wuye.billing.forms import (
 )
 from wuye.billing.models import (
     Bill,
-    BillingPolicy,
     BillRun,
     FeeItem,
     MeterReading,
-    Rounding,
 )
-from wuye.billing.money import exact_text
 from wuye.core.console import (
     PAGE_SIZE,
     KeysetPage,
@@ -371,48 +366,6 @@ def bill_export(request):
     return _xlsx(lambda out: exports.export_bills(actor=actor, bills=bills, out=out), "bills")
 
 
-def _label(choices, value) -> str | None:
-    return choices(value).label if value in choices.values else value
-
-
-def explain(bill) -> dict:
-    """How the bill's amount came about, line by line, from ``Bill.detail``."""
-    detail = bill.detail or {}
-    lines = []
-    kind = detail.get("kind", bill.fee_item.kind)
-    area = detail.get("area")
-    for month in detail.get("months", []):
-        price = Fraction(month["unit_price"])
-        share = Fraction(month["days"], month["of"])
-        exact = price * share * (Fraction(area) if area else 1)
-        lines.append(
-            {
-                "month": month["month"],
-                "area": area,
-                "unit_price": month["unit_price"],
-                "days": month["days"],
-                "of": month["of"],
-                "exact": exact_text(exact),
-            }
-        )
-    return {
-        "kind": kind,
-        "months": lines,
-        "area": area,
-        "area_basis": _label(FeeItem.AreaBasis, detail.get("area_basis")),
-        "usage": detail.get("usage"),
-        "multiplier": detail.get("multiplier"),
-        "unit_price": detail.get("unit_price"),
-        "tiers": detail.get("tiers") or [],
-        "tier_mode": _label(BillingPolicy.TierMode, detail.get("tier_mode")),
-        "exact": detail.get("exact"),
-        "rounding": _label(Rounding, detail.get("rounding")),
-        "basis": _label(BillingPolicy.ProrationBasis, detail.get("basis")),
-        "note": detail.get("note"),
-        "amount": detail.get("amount", str(bill.amount)),
-    }
-
-
 def _bill_page(request, bill, adjustment_form=None, decide_error=None):
     actor = request.actor
     can_manage = _may_manage(actor, bill.community_id)
@@ -424,7 +377,7 @@ def _bill_page(request, bill, adjustment_form=None, decide_error=None):
         {
             "bill": bill,
             "badge": STATUS_BADGE.get(bill.status, ""),
-            "how": explain(bill),
+            "how": selectors.explain(bill),
             "adjustments": bill.adjustments.select_related("created_by", "approved_by").order_by(
                 "id"
             ),

@@ -16,13 +16,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from wuye.billing import payments
+from wuye.billing import payments, receipts
 from wuye.billing.forms_resident import PayForm
 from wuye.billing.models import (
     Adjustment,
@@ -34,7 +34,7 @@ from wuye.billing.models import (
 )
 from wuye.billing.money import ZERO
 from wuye.billing.providers import SandboxProvider, get_provider, handle_notification
-from wuye.billing.views_console import explain
+from wuye.billing.selectors import explain
 from wuye.core.console import add_service_errors
 from wuye.core.scoping import get_visible_or_404
 
@@ -304,3 +304,19 @@ def result(request, out_trade_no):
             "bills": _order_bills(request.actor, order),
         },
     )
+
+
+@require_http_methods(["GET"])
+@resident_view()
+def receipt(request, pk):
+    """A receipt of a payment for one of the resident's houses, as PDF (to save or print)."""
+    payment = get_visible_or_404(
+        Payment.objects.filter(request.actor.resident_q("house_id")).select_related(
+            "company", "community", "house__community", "house__building", "house__unit"
+        ),
+        request.actor,
+        pk=pk,
+    )
+    response = HttpResponse(receipts.render_receipt(payment), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{payment.receipt_no}.pdf"'
+    return response
