@@ -143,6 +143,8 @@ ACTIONS_AND_AUTH = {
     "/api/v1/facilities/tasks/{task_id}/finish",
     "/api/v1/facilities/tasks/{task_id}/accept",
     "/api/v1/incidents/{incident_id}/transitions",
+    # Issuing a previewed run commits batch by batch; a second call finds it issued.
+    "/api/v1/billing/runs/{run_id}/issue",
     # Anonymous sign-in (no user to key on), and tokens (replay would store the secret).
     "/api/v1/auth/token",
     "/api/v1/auth/sms-code",

@@ -175,7 +175,11 @@ class ArrearsOut(Schema):
     bills: int
     buckets: dict[str, Money] = Field(
         description="Overdue balance by days overdue: "
-        + ", ".join(f"{key} ({label})" for key, label, *_days in BUCKETS)
+        # From the day bounds, not the labels: those are translated, the schema is not.
+        + ", ".join(
+            f"{key} ({low}–{high} days)" if high else f"{key} (over {low - 1} days)"
+            for key, _label, low, high in BUCKETS
+        )
         + "."
     )
 
