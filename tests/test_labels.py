@@ -305,23 +305,23 @@ def test_fit_shrinks_then_wraps_then_ellipsizes():
     size, lines = L._fit("翠湖花园" * 40, L.LATIN, 12, 6, w, 2)
     assert size == 6 and len(lines) == 2 and lines[-1].endswith("…")
     for line in lines:
-        assert L._width(line, L.LATIN, size) <= w
+        assert L.text_width(line, L.LATIN, size) <= w
 
 
 def test_wrap_keeps_latin_codes_whole():
     lines = L._wrap("翠湖花园 12栋 DT-0003 400-800-1234", L.LATIN, 10, 60)
     assert "DT-0003" in " ".join(lines).split()
     assert all("DT-" not in line or "DT-0003" in line for line in lines)
-    assert all(L._width(line, L.LATIN, 10) <= 60 for line in lines)
+    assert all(L.text_width(line, L.LATIN, 10) <= 60 for line in lines)
 
 
 def test_clean_collapses_whitespace_and_replaces_glyphless_characters():
-    assert L._clean("  1号\n客梯\t ") == "1号 客梯"
-    assert L._clean("电梯😀坏了") == "电梯?坏了"
-    assert L._clean("a\x00b\u200bc") == "abc"
-    assert L._clean("翠湖 · Café ×2") == "翠湖 · Café ×2"
-    assert L._clean("한국") == "??"
-    assert L._clean(None) == ""
+    assert L.clean_text("  1号\n客梯\t ") == "1号 客梯"
+    assert L.clean_text("电梯😀坏了") == "电梯?坏了"
+    assert L.clean_text("a\x00b\u200bc") == "abc"
+    assert L.clean_text("翠湖 · Café ×2") == "翠湖 · Café ×2"
+    assert L.clean_text("한국") == "??"
+    assert L.clean_text(None) == ""
 
 
 def test_label_with_only_a_url_renders():

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from wuye.billing.exports_console import CHUNK, DATE_FORMAT, MONEY_FORMAT, _bold, _cell
+from wuye.billing.exports_console import CHUNK, DATE_FORMAT, MONEY_FORMAT, bold_row, typed_cell
 from wuye.core.services import require
 
 
@@ -30,7 +30,7 @@ def export_payments(*, actor, payments, out) -> None:
     require(actor, "billing.collect")
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Payments"))
-    sheet.append(_bold(sheet, payment_headers()))
+    sheet.append(bold_row(sheet, payment_headers()))
     rows = payments.select_related(
         "community", "house__community", "house__building", "house__unit", "received_by"
     ).order_by("-received_at", "-id")
@@ -39,7 +39,7 @@ def export_payments(*, actor, payments, out) -> None:
         sheet.append(
             [
                 payment.receipt_no,
-                _cell(
+                typed_cell(
                     sheet,
                     timezone.localtime(payment.received_at).replace(tzinfo=None),
                     DATE_FORMAT + " hh:mm",
@@ -49,8 +49,8 @@ def export_payments(*, actor, payments, out) -> None:
                 payment.payer,
                 payment.get_method_display(),
                 payment.reference,
-                _cell(sheet, payment.amount, MONEY_FORMAT),
-                _cell(sheet, payment.refunded_amount, MONEY_FORMAT),
+                typed_cell(sheet, payment.amount, MONEY_FORMAT),
+                typed_cell(sheet, payment.refunded_amount, MONEY_FORMAT),
                 payment.get_status_display(),
                 (cashier.get_full_name() or cashier.get_username()) if cashier else "",
             ]

@@ -18,7 +18,7 @@ MONEY_FORMAT = "0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 
 
-def _bold(sheet, values) -> list:
+def bold_row(sheet, values) -> list:
     cells = []
     for value in values:
         cell = WriteOnlyCell(sheet, value=str(value))
@@ -27,7 +27,7 @@ def _bold(sheet, values) -> list:
     return cells
 
 
-def _cell(sheet, value, number_format):
+def typed_cell(sheet, value, number_format):
     if value is None:
         return None
     cell = WriteOnlyCell(sheet, value=value)
@@ -60,7 +60,7 @@ def export_bills(*, actor, bills, out) -> None:
     require(actor, "billing.view")
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Bills"))
-    sheet.append(_bold(sheet, bill_headers()))
+    sheet.append(bold_row(sheet, bill_headers()))
     rows = bills.select_related("community", "house__building", "house__unit", "fee_item").order_by(
         "id"
     )
@@ -72,15 +72,15 @@ def export_bills(*, actor, bills, out) -> None:
                 bill.community.name,
                 house.building.name,
                 house.unit.name if house.unit_id else None,
-                _cell(sheet, house.number, "@"),
+                typed_cell(sheet, house.number, "@"),
                 bill.fee_item.name,
-                _cell(sheet, bill.period_start, DATE_FORMAT),
-                _cell(sheet, bill.period_end, DATE_FORMAT),
-                _cell(sheet, bill.due_date, DATE_FORMAT),
-                _cell(sheet, bill.amount, MONEY_FORMAT),
-                _cell(sheet, bill.adjusted_amount, MONEY_FORMAT),
-                _cell(sheet, bill.paid_amount, MONEY_FORMAT),
-                _cell(sheet, bill.balance, MONEY_FORMAT),
+                typed_cell(sheet, bill.period_start, DATE_FORMAT),
+                typed_cell(sheet, bill.period_end, DATE_FORMAT),
+                typed_cell(sheet, bill.due_date, DATE_FORMAT),
+                typed_cell(sheet, bill.amount, MONEY_FORMAT),
+                typed_cell(sheet, bill.adjusted_amount, MONEY_FORMAT),
+                typed_cell(sheet, bill.paid_amount, MONEY_FORMAT),
+                typed_cell(sheet, bill.balance, MONEY_FORMAT),
                 bill.get_status_display(),
                 bill.get_origin_display(),
             ]
@@ -110,7 +110,7 @@ def _aging_sheet(book, title, label, rows, as_of) -> None:
     sheet = book.create_sheet(title)
     sheet.append([_("Overdue as of"), as_of])
     sheet.append(
-        _bold(
+        bold_row(
             sheet,
             [
                 label,
@@ -127,8 +127,8 @@ def _aging_sheet(book, title, label, rows, as_of) -> None:
                 row["name"],
                 row["houses"],
                 row["bills"],
-                *[_cell(sheet, amount, MONEY_FORMAT) for amount in row["buckets"]],
-                _cell(sheet, row["total"], MONEY_FORMAT),
+                *[typed_cell(sheet, amount, MONEY_FORMAT) for amount in row["buckets"]],
+                typed_cell(sheet, row["total"], MONEY_FORMAT),
             ]
         )
 
@@ -137,7 +137,7 @@ def _rate_sheet(book, title, label, rows, months) -> None:
     sheet = book.create_sheet(title)
     sheet.append([_("Bills due"), months])
     sheet.append(
-        _bold(
+        bold_row(
             sheet,
             [
                 label,
@@ -154,9 +154,9 @@ def _rate_sheet(book, title, label, rows, months) -> None:
             [
                 row["name"],
                 row["bills"],
-                _cell(sheet, row["payable"], MONEY_FORMAT),
-                _cell(sheet, row["paid"], MONEY_FORMAT),
-                _cell(sheet, row["owed"], MONEY_FORMAT),
-                _cell(sheet, row["rate"], "0.0"),
+                typed_cell(sheet, row["payable"], MONEY_FORMAT),
+                typed_cell(sheet, row["paid"], MONEY_FORMAT),
+                typed_cell(sheet, row["owed"], MONEY_FORMAT),
+                typed_cell(sheet, row["rate"], "0.0"),
             ]
         )

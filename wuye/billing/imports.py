@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from wuye.billing.models import Bill, FeeItem
 from wuye.billing.services import OpeningLine, opening_bill, require_community
 from wuye.estates.models import Building, Community, House, Unit
-from wuye.imports.workbook import MAX_ROWS, RowError, _blank, _text
+from wuye.imports.workbook import MAX_ROWS, RowError, cell_text, is_blank
 
 SHEET = "期初欠费"
 HOUSE_ID = "房屋编号"
@@ -172,7 +172,7 @@ def _read(file) -> list[tuple[int, dict]]:
         columns = _columns(next(rows, ()))
         found = []
         for number, values in enumerate(rows, start=2):
-            if all(_blank(v) for v in values):
+            if all(is_blank(v) for v in values):
                 continue
             if len(found) == MAX_ROWS:
                 raise ValidationError(
@@ -194,7 +194,7 @@ def _read(file) -> list[tuple[int, dict]]:
 def _columns(header_row) -> dict[str, int]:
     columns: dict[str, int] = {}
     for index, value in enumerate(header_row):
-        header = _text(value)
+        header = cell_text(value)
         if header in HEADERS and header not in columns:
             columns[header] = index
     missing = [h for h in (FEE_ITEM, PERIOD, AMOUNT) if h not in columns]
@@ -274,7 +274,7 @@ def _check_row(number: int, raw: dict, houses: _Houses, items: _FeeItems):
 
     house_id = _house(raw, houses, fail)
     fee_item = None
-    item_text = _text(raw.get(FEE_ITEM))
+    item_text = cell_text(raw.get(FEE_ITEM))
     if not item_text:
         fail(FEE_ITEM, _("is required"))
     else:
@@ -304,8 +304,8 @@ def _check_row(number: int, raw: dict, houses: _Houses, items: _FeeItems):
 
 def _house(raw: dict, houses: _Houses, fail) -> int | None:
     """The house named by 房屋编号 or by 楼栋/单元/房号 (both: they must agree)."""
-    id_text = _text(raw.get(HOUSE_ID))
-    building, unit, number = (_text(raw.get(c)) for c in (BUILDING, UNIT, NUMBER))
+    id_text = cell_text(raw.get(HOUSE_ID))
+    building, unit, number = (cell_text(raw.get(c)) for c in (BUILDING, UNIT, NUMBER))
     by_id = None
     if id_text:
         by_id = int(id_text) if id_text.isdigit() else None
@@ -336,7 +336,7 @@ def _period(value, fail) -> datetime.date | None:
     if isinstance(value, datetime.date):
         month = value.replace(day=1)
     else:
-        match = PERIOD_PATTERN.match(_text(value))
+        match = PERIOD_PATTERN.match(cell_text(value))
         if match and 1 <= int(match[2]) <= 12:
             month = datetime.date(int(match[1]), int(match[2]), 1)
     if month is None:
@@ -349,7 +349,7 @@ def _period(value, fail) -> datetime.date | None:
 
 
 def _money(value, column: str, fail, *, required: bool) -> Decimal | None:
-    if _blank(value):
+    if is_blank(value):
         if required:
             fail(column, _("is required"))
         return None

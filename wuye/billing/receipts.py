@@ -30,7 +30,7 @@ from reportlab.pdfgen import canvas
 
 from wuye.billing.models import Bill, Payment, PrepaidAccount, PrepaidEntry
 from wuye.billing.money import CENT, ZERO, month_end
-from wuye.core.labels import LATIN, LATIN_BOLD, _clean, _draw_lines, _width
+from wuye.core.labels import LATIN, LATIN_BOLD, clean_text, draw_lines, text_width
 
 __all__ = ["amount_in_words", "receipt_lines", "render_receipt", "render_statement"]
 
@@ -139,16 +139,16 @@ class _Sheet:
 
     def text(self, text, size=9, *, x=None, bold=False, centre=False, right=False, colour=black):
         """One line at the cursor (or at ``x``); does not move the cursor."""
-        line = _clean(text)
+        line = clean_text(text)
         font = LATIN_BOLD if bold else LATIN
         x = self.left if x is None else x
         centre_w = None
         if centre:
             centre_w = self.right - self.left
         elif right:
-            x -= _width(line, font, size)
+            x -= text_width(line, font, size)
         self.c.setFillColor(colour)
-        _draw_lines(self.c, [line], font, size, x, self.y, bold=bold, centre_w=centre_w)
+        draw_lines(self.c, [line], font, size, x, self.y, bold=bold, centre_w=centre_w)
         self.c.setFillColor(black)
 
     def down(self, amount):
@@ -167,7 +167,7 @@ class _Sheet:
             for offset, (label, value) in enumerate(pairs[start : start + columns]):
                 x = self.left + offset * col_w
                 self.text(f"{label}:", size, x=x, colour=GREY)
-                label_w = _width(_clean(f"{label}:"), LATIN, size) + 1.5 * mm
+                label_w = text_width(clean_text(f"{label}:"), LATIN, size) + 1.5 * mm
                 self.text(_fit(value, size, col_w - label_w - 2 * mm), size, x=x + label_w)
             self.down(size * 1.55)
 
@@ -216,13 +216,13 @@ class _Sheet:
         c.setStrokeColor(STAMP_RED)
         c.setFillColor(STAMP_RED)
         c.setLineWidth(2)
-        w = max(_width(text, LATIN_BOLD, 18), _width(sub, LATIN, 9)) + 10 * mm
+        w = max(text_width(text, LATIN_BOLD, 18), text_width(sub, LATIN, 9)) + 10 * mm
         h = 16 * mm if sub else 12 * mm
         c.roundRect(-w / 2, -h / 2, w, h, 3 * mm, stroke=1, fill=0)
         top = h / 2 - 2.5 * mm
-        _draw_lines(c, [text], LATIN_BOLD, 18, -w / 2, top, bold=True, centre_w=w)
+        draw_lines(c, [text], LATIN_BOLD, 18, -w / 2, top, bold=True, centre_w=w)
         if sub:
-            _draw_lines(c, [sub], LATIN, 9, -w / 2, top - 8 * mm, centre_w=w)
+            draw_lines(c, [sub], LATIN, 9, -w / 2, top - 8 * mm, centre_w=w)
         c.restoreState()
 
     def finish(self) -> bytes:
@@ -233,10 +233,10 @@ class _Sheet:
 
 def _fit(text, size, max_w) -> str:
     """``text`` cut with an ellipsis to ``max_w`` points."""
-    text = _clean(text)
-    if _width(text, LATIN, size) <= max_w:
+    text = clean_text(text)
+    if text_width(text, LATIN, size) <= max_w:
         return text
-    while text and _width(text + "…", LATIN, size) > max_w:
+    while text and text_width(text + "…", LATIN, size) > max_w:
         text = text[:-1]
     return text + "…"
 

@@ -168,7 +168,7 @@ def _has_cjk_glyph(ch: str) -> bool:
     return True
 
 
-def _clean(text: str) -> str:
+def clean_text(text: str) -> str:
     """One line of printable text: whitespace collapsed, control characters dropped, characters
     that neither font can show (emoji, Korean, rare CJK extension characters) replaced by '?'."""
     text = unicodedata.normalize("NFC", str(text or ""))
@@ -198,7 +198,7 @@ def _runs(text: str, latin: str) -> list[tuple[str, str]]:
     return runs
 
 
-def _width(text: str, latin: str, size: float) -> float:
+def text_width(text: str, latin: str, size: float) -> float:
     return sum(pdfmetrics.stringWidth(run, font, size) for font, run in _runs(text, latin))
 
 
@@ -213,11 +213,11 @@ def _wrap(text: str, latin: str, size: float, max_w: float) -> list[str]:
     lines: list[str] = []
     rest = text
     while rest:
-        if _width(rest, latin, size) <= max_w:
+        if text_width(rest, latin, size) <= max_w:
             lines.append(rest)
             break
         cut = 1
-        while cut < len(rest) and _width(rest[: cut + 1], latin, size) <= max_w:
+        while cut < len(rest) and text_width(rest[: cut + 1], latin, size) <= max_w:
             cut += 1
         if _is_word_char(rest[cut - 1]) and cut < len(rest) and _is_word_char(rest[cut]):
             space = rest.rfind(" ", 0, cut)
@@ -229,9 +229,9 @@ def _wrap(text: str, latin: str, size: float, max_w: float) -> list[str]:
 
 
 def _ellipsize(line: str, latin: str, size: float, max_w: float) -> str:
-    if _width(line, latin, size) <= max_w:
+    if text_width(line, latin, size) <= max_w:
         return line
-    while line and _width(line.rstrip() + ELLIPSIS, latin, size) > max_w:
+    while line and text_width(line.rstrip() + ELLIPSIS, latin, size) > max_w:
         line = line[:-1]
     return line.rstrip() + ELLIPSIS if line else ""
 
@@ -254,7 +254,7 @@ def _fit(
     for size in sizes:  # first try: one line, not too small
         if size < one_line_floor:
             break
-        if _width(text, latin, size) <= max_w:
+        if text_width(text, latin, size) <= max_w:
             return size, [text]
     for size in sizes:
         lines = _wrap(text, latin, size, max_w)
@@ -285,7 +285,7 @@ def _draw_qr(c: canvas.Canvas, qr: segno.QRCode, x: float, y: float, module: flo
     c.drawPath(path, stroke=0, fill=1)
 
 
-def _draw_lines(
+def draw_lines(
     c: canvas.Canvas,
     lines: list[str],
     latin: str,
@@ -304,7 +304,7 @@ def _draw_lines(
     c.setLineWidth(size * 0.04)
     for line in lines:
         baseline = top - size
-        tx = x if centre_w is None else x + (centre_w - _width(line, latin, size)) / 2
+        tx = x if centre_w is None else x + (centre_w - text_width(line, latin, size)) / 2
         text = c.beginText(tx, baseline)
         for font, run in _runs(line, latin):
             text.setFont(font, size)
@@ -331,26 +331,26 @@ def _draw_label(
     box_x, box_y = x0 + edge, y0 + (h + band - box) / 2
     _draw_qr(c, qr, box_x + QUIET_MODULES * module, box_y + QUIET_MODULES * module, module)
 
-    code = _clean(label.code)
+    code = clean_text(label.code)
     if code:
         max_pt = min(layout.code_pt, band / 1.05)
         size, lines = _fit(code, LATIN_BOLD, max_pt, min(layout.min_pt, max_pt), box, 1)
         # Baseline so the glyphs sit inside the band (below the quiet zone).
         top = box_y - (band - size) / 2
-        _draw_lines(c, lines, LATIN_BOLD, size, box_x, top, bold=True, centre_w=box)
+        draw_lines(c, lines, LATIN_BOLD, size, box_x, top, bold=True, centre_w=box)
 
     text_x = box_x + box + 1.0 * mm
     text_w = x0 + w - edge - text_x
     top = y0 + h - edge - 0.5 * mm
     bottom = y0 + edge
-    title = _clean(label.title)
+    title = clean_text(label.title)
     if title:
         size, lines = _fit(
             title, LATIN_BOLD, layout.title_pt, layout.min_pt, text_w, layout.title_lines
         )
-        top = _draw_lines(c, lines, LATIN_BOLD, size, text_x, top, bold=True)
+        top = draw_lines(c, lines, LATIN_BOLD, size, text_x, top, bold=True)
         top -= size * 0.3
-    subtitle = _clean(label.subtitle)
+    subtitle = clean_text(label.subtitle)
     if subtitle:
         size = layout.subtitle_pt
         room = int((top - bottom) // (min(size, layout.min_pt) * 1.2))
@@ -358,7 +358,7 @@ def _draw_label(
         size, lines = _fit(subtitle, LATIN, size, layout.min_pt, text_w, max_lines)
         while lines and len(lines) * size * 1.2 > top - bottom:
             lines = lines[:-1]  # belt and braces: never run below the label
-        _draw_lines(c, lines, LATIN, size, text_x, top)
+        draw_lines(c, lines, LATIN, size, text_x, top)
 
 
 def _prepare(labels: Iterable[Label], layout: LabelLayout) -> list[tuple[Label, segno.QRCode]]:

@@ -206,7 +206,7 @@ def header_map(sheet) -> dict[str, int]:
     first = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
     columns: dict[str, int] = {}
     for index, value in enumerate(first):
-        header = _text(value)
+        header = cell_text(value)
         if header in HEADERS and header not in columns:
             columns[header] = index
     missing = [h for h in REQUIRED_HEADERS if h not in columns]
@@ -372,7 +372,7 @@ def check_row(number: int, raw: dict[str, object]) -> tuple[Row | None, list[Row
         errors.append(RowError(number, column, message))
 
     def required_text(column: str, max_length: int) -> str:
-        value = _text(raw.get(column))
+        value = cell_text(raw.get(column))
         if not value:
             fail(column, _("is required"))
         elif len(value) > max_length:
@@ -380,14 +380,14 @@ def check_row(number: int, raw: dict[str, object]) -> tuple[Row | None, list[Row
         return value
 
     building = required_text(BUILDING, NAME_MAX)
-    unit = _text(raw.get(UNIT))
+    unit = cell_text(raw.get(UNIT))
     if len(unit) > NAME_MAX:
         fail(UNIT, _("must be at most %(max)s characters") % {"max": NAME_MAX})
     house_number = required_text(NUMBER, NUMBER_MAX)
 
     floor = None
     value = raw.get(FLOOR)
-    if _blank(value):
+    if is_blank(value):
         fail(FLOOR, _("is required"))
     else:
         floor = _integer(value)
@@ -407,14 +407,14 @@ def check_row(number: int, raw: dict[str, object]) -> tuple[Row | None, list[Row
     kind = _label(raw.get(KIND), KIND, KIND_LABELS, fail, required=True)
     occupancy = _label(raw.get(OCCUPANCY), OCCUPANCY, OCCUPANCY_LABELS, fail, required=True)
 
-    name = _text(raw.get(NAME))
+    name = cell_text(raw.get(NAME))
     mobile = _digits(raw.get(MOBILE))
-    id_number = _text(raw.get(ID_NUMBER)).upper()
+    id_number = cell_text(raw.get(ID_NUMBER)).upper()
     relation_raw = raw.get(RELATION)
     move_in_raw = raw.get(MOVE_IN)
     relation = _label(relation_raw, RELATION, RELATION_LABELS, fail, required=False)
     move_in = None
-    if not _blank(move_in_raw):
+    if not is_blank(move_in_raw):
         move_in = _date(move_in_raw)
         if move_in is None:
             fail(
@@ -433,7 +433,7 @@ def check_row(number: int, raw: dict[str, object]) -> tuple[Row | None, list[Row
             fail(MOBILE, _("is required for owners and tenants"))
         if id_number and not _valid(id_number_validator, id_number):
             fail(ID_NUMBER, _("must be an 18-character resident ID or a passport/permit number"))
-    elif mobile or id_number or not _blank(relation_raw) or not _blank(move_in_raw):
+    elif mobile or id_number or not is_blank(relation_raw) or not is_blank(move_in_raw):
         fail(NAME, _("is required when other person columns are filled"))
 
     if errors:
@@ -460,11 +460,11 @@ def check_row(number: int, raw: dict[str, object]) -> tuple[Row | None, list[Row
 
 
 # --- cell helpers ----------------------------------------------------------------
-def _blank(value) -> bool:
+def is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _text(value) -> str:
+def cell_text(value) -> str:
     """A cell as text; whole floats lose their ".0" (Excel stores 302 as 302.0)."""
     if value is None:
         return ""
@@ -477,7 +477,7 @@ def _text(value) -> str:
 
 def _digits(value) -> str:
     """A phone number as typed, without the spaces or dashes people put in it."""
-    text = _text(value)
+    text = cell_text(value)
     cleaned = text.replace(" ", "").replace("-", "")
     return cleaned if cleaned.isdigit() else text
 
@@ -489,7 +489,7 @@ def _integer(value) -> int | None:
         return value
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
-    text = _text(value)
+    text = cell_text(value)
     try:
         return int(text)
     except ValueError:
@@ -500,7 +500,7 @@ CENT = Decimal("0.01")
 
 
 def _area(value, column: str, fail, *, required: bool) -> Decimal | None:
-    if _blank(value):
+    if is_blank(value):
         if required:
             fail(column, _("is required"))
         return None
@@ -526,7 +526,7 @@ def _area(value, column: str, fail, *, required: bool) -> Decimal | None:
 
 
 def _label(value, column: str, labels: dict, fail, *, required: bool) -> str | None:
-    text = _text(value)
+    text = cell_text(value)
     if not text:
         if required:
             fail(column, _("is required"))
@@ -544,7 +544,7 @@ def _date(value) -> datetime.date | None:
         day = value
     else:
         day = None
-        text = _text(value)
+        text = cell_text(value)
         for fmt in DATE_FORMATS:
             try:
                 day = datetime.datetime.strptime(text, fmt).date()
