@@ -30,7 +30,7 @@ from reportlab.pdfgen import canvas
 
 from wuye.billing.models import Bill, Payment, PrepaidAccount, PrepaidEntry
 from wuye.billing.money import CENT, ZERO, month_end
-from wuye.core.labels import LATIN, LATIN_BOLD, clean_text, draw_lines, text_width
+from wuye.core.labels import LATIN, LATIN_BOLD, clean_text, draw_lines, pdf_response, text_width
 
 __all__ = ["amount_in_words", "receipt_lines", "render_receipt", "render_statement"]
 
@@ -448,3 +448,8 @@ def render_statement(house, month: datetime.date) -> bytes:
             sheet.down(12)
         sheet.down(10)
     return sheet.finish()
+
+
+def receipt_response(payment):
+    """The receipt shown in the browser (to print or save), for the cashier and the payer."""
+    return pdf_response(render_receipt(payment), f"{payment.receipt_no}.pdf")

@@ -254,9 +254,7 @@ def payment_detail(request, pk):
 def receipt_pdf(request, pk):
     """The receipt as PDF, shown in the browser (to print or save)."""
     payment = _payment(request.actor, pk)
-    response = HttpResponse(receipts.render_receipt(payment), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{payment.receipt_no}.pdf"'
-    return response
+    return receipts.receipt_response(payment)
 
 
 @require_POST

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -317,6 +317,4 @@ def receipt(request, pk):
         request.actor,
         pk=pk,
     )
-    response = HttpResponse(receipts.render_receipt(payment), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{payment.receipt_no}.pdf"'
-    return response
+    return receipts.receipt_response(payment)

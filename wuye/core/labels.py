@@ -423,3 +423,12 @@ def render_sheet(
     c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def pdf_response(content: bytes, filename: str):
+    """A PDF shown in the browser (to print or save) under ``filename``."""
+    from django.http import HttpResponse
+
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response

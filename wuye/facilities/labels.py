@@ -3,12 +3,12 @@ shows, and the one view logic both lists use to print the ticked rows or all tha
 match their filters."""
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from wuye.core.labels import Label, render_sheet
+from wuye.core.labels import Label, pdf_response, render_sheet
 from wuye.facilities.forms_ledger import LabelsForm
 from wuye.facilities.models import Asset
 
@@ -38,12 +38,6 @@ def place_label(request, place) -> Label:
         subtitle=where,
         code=_("Checkpoint"),
     )
-
-
-def pdf_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
 
 
 def label_sheet(request, *, places, filters, back: str, order_by, name: str):
