@@ -12,7 +12,7 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +32,7 @@ from wuye.billing.forms_cashier import (
 )
 from wuye.billing.models import Bill, Payment, PrepaidAccount, Refund
 from wuye.core.console import PAGE_SIZE, KeysetPage, add_service_errors, console_view
+from wuye.core.labels import pdf_response
 from wuye.core.scoping import get_visible_or_404
 from wuye.estates.models import House
 
@@ -319,7 +320,5 @@ def statement_pdf(request, pk):
     if not form.is_valid():
         return _bad_filters(form)
     month: datetime.date = form.cleaned_data["month"]
-    response = HttpResponse(receipts.render_statement(house, month), content_type="application/pdf")
     name = f"statement-{house.pk}-{month:%Y%m}.pdf"
-    response["Content-Disposition"] = f'inline; filename="{name}"'
-    return response
+    return pdf_response(receipts.render_statement(house, month), name)
