@@ -451,6 +451,7 @@ class BillRun(models.Model):
 
     class State(models.TextChoices):
         PREVIEWED = "previewed", _("Previewed")
+        QUEUED = "queued", _("Queued")
         ISSUING = "issuing", _("Issuing")
         ISSUED = "issued", _("Issued")
         FAILED = "failed", _("Failed (can be resumed)")
@@ -519,6 +520,7 @@ class BillRunEvent(models.Model):
 
     class Kind(models.TextChoices):
         PREVIEWED = "previewed", _("Previewed")
+        QUEUED = "queued", _("Queued to issue")
         STARTED = "started", _("Issuing started")
         RESUMED = "resumed", _("Issuing resumed")
         FAILED = "failed", _("Failed")
@@ -572,6 +574,7 @@ class Bill(models.Model):
         RUN = "run", _("Bill run")
         ONE_OFF = "one_off", _("One-off charge")
         OPENING = "opening", _("Opening balance")
+        LATE_FEE = "late_fee", _("Late fee")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Unpaid")
@@ -611,6 +614,15 @@ class Bill(models.Model):
     due_date = models.DateField(_("due date"))
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.OPEN)
     detail = models.JSONField(_("how it was computed"), default=dict, blank=True)
+    source_bill = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="late_fees",
+        verbose_name=_("late fee for"),
+        help_text=_("For a late-fee bill: the overdue bill it was charged on."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -1140,3 +1152,319 @@ class ProviderEvent(models.Model):
 
     def __str__(self):
         return f"{self.provider} {self.event_id}"
+
+
+# --- dunning (催缴) ---
+
+
+class DunningNoticeQuerySet(ScopedQuerySet):
+    def visible_to(self, actor):
+        """Billing staff by community (company-wide roles: the company)."""
+        return self.filter(_staff_q(actor))
+
+
+class DunningNotice(models.Model):
+    """催缴记录: one reminder to a house about what it owes, by in-app notice, SMS, a
+    printed letter, a phone call or a visit. The amounts are what was owed when it was
+    sent, so the record still says what the house was told after it pays."""
+
+    class Channel(models.TextChoices):
+        NOTICE = "notice", _("In-app notice")
+        SMS = "sms", _("SMS")
+        LETTER = "letter", _("Letter")
+        PHONE = "phone", _("Phone call")
+        VISIT = "visit", _("Home visit")
+
+    company = models.ForeignKey(
+        "estates.Company", on_delete=models.PROTECT, related_name="+", verbose_name=_("company")
+    )
+    community = models.ForeignKey(
+        "estates.Community", on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
+    )
+    house = models.ForeignKey(
+        "estates.House",
+        on_delete=models.PROTECT,
+        related_name="dunning_notices",
+        verbose_name=_("house"),
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel)
+    amount_due = models.DecimalField(_("amount owed"), max_digits=12, decimal_places=2)
+    bills_count = models.PositiveIntegerField(_("unpaid bills"), default=0)
+    oldest_due_date = models.DateField(_("oldest due date"), null=True, blank=True)
+    recipients_count = models.PositiveIntegerField(
+        _("recipients"), default=0, help_text=_("Residents the notice or SMS went to.")
+    )
+    batch = models.CharField(
+        _("batch"), max_length=32, blank=True, help_text=_("Reminders sent together.")
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    sent_at = models.DateTimeField(_("sent at"))
+
+    objects = DunningNoticeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("dunning notice")
+        verbose_name_plural = _("dunning notices")
+        ordering = ["-sent_at", "-id"]
+        indexes = [
+            models.Index(fields=["house", "-sent_at"], name="dunning_house_idx"),
+            models.Index(fields=["community", "-sent_at"], name="dunning_community_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_due__gte=0), name="dunning_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.house_id} {self.channel} {self.sent_at:%Y-%m-%d}"
+
+
+# --- discounts and waivers (减免) ---
+
+
+class DiscountRuleQuerySet(ScopedQuerySet):
+    def visible_to(self, actor):
+        return self.filter(_staff_q(actor, ("billing.view", "billing.manage")))
+
+
+class DiscountRule(models.Model):
+    """减免规则 of a community: a vacant house (空置房) or a house that prepays
+    ``min_months`` months (预交优惠) may get ``rate`` off a fee item, once a waiver for it
+    is approved."""
+
+    class Kind(models.TextChoices):
+        VACANT = "vacant", _("Vacant house")
+        PREPAY = "prepay", _("Prepayment")
+
+    company = models.ForeignKey(
+        "estates.Company", on_delete=models.PROTECT, related_name="+", verbose_name=_("company")
+    )
+    community = models.ForeignKey(
+        "estates.Community", on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
+    )
+    fee_item = models.ForeignKey(
+        FeeItem, on_delete=models.PROTECT, related_name="discount_rules", verbose_name=_("fee item")
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind)
+    name = models.CharField(_("name"), max_length=50)
+    rate = models.DecimalField(
+        _("discount rate"),
+        max_digits=5,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal("0.0001")), MaxValueValidator(Decimal("1"))],
+        help_text=_("Share of the fee taken off: 0.5 is half, 1 is all of it."),
+    )
+    min_months = models.PositiveSmallIntegerField(
+        _("minimum months"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(36)],
+        help_text=_("Vacant: months the house must stay empty; prepayment: months paid ahead."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = DiscountRuleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("discount rule")
+        verbose_name_plural = _("discount rules")
+        ordering = ["community_id", "fee_item_id", "kind", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate__gt=0) & Q(rate__lte=1), name="discount_rule_rate_range"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class WaiverQuerySet(ScopedQuerySet):
+    def visible_to(self, actor):
+        """Billing staff by community; a resident the waivers of their current houses."""
+        return self.filter(
+            _staff_q(actor, ("billing.view", "billing.manage")) | actor.resident_q("house_id")
+        )
+
+
+class Waiver(models.Model):
+    """减免申请: ``rate`` off a house's fee item for the whole months ``start``..``end``
+    under a discount rule. Proposed by one person and approved by another with
+    ``billing.manage``; an approved waiver discounts the bills a run issues for those
+    months and credits the bills already issued for them."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    company = models.ForeignKey(
+        "estates.Company", on_delete=models.PROTECT, related_name="+", verbose_name=_("company")
+    )
+    community = models.ForeignKey(
+        "estates.Community", on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
+    )
+    house = models.ForeignKey(
+        "estates.House", on_delete=models.PROTECT, related_name="waivers", verbose_name=_("house")
+    )
+    rule = models.ForeignKey(
+        DiscountRule, on_delete=models.PROTECT, related_name="waivers", verbose_name=_("rule")
+    )
+    fee_item = models.ForeignKey(
+        FeeItem, on_delete=models.PROTECT, related_name="waivers", verbose_name=_("fee item")
+    )
+    start = models.DateField(_("from month"))
+    end = models.DateField(_("to month"))
+    rate = models.DecimalField(_("discount rate"), max_digits=5, decimal_places=4)
+    reason = models.CharField(_("reason"), max_length=200)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decision_note = models.CharField(_("decision note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    objects = WaiverQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("waiver")
+        verbose_name_plural = _("waivers")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["house", "fee_item", "status"], name="waiver_house_item_idx"),
+            models.Index(fields=["community", "status"], name="waiver_community_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gte=F("start")), name="waiver_month_order"),
+            models.CheckConstraint(
+                condition=Q(rate__gt=0) & Q(rate__lte=1), name="waiver_rate_range"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.house_id} {self.fee_item_id} {self.start}..{self.end}"
+
+
+# --- 收支公示 ---
+
+
+class DisclosureQuerySet(ScopedQuerySet):
+    def visible_to(self, actor):
+        """Billing staff by community; residents the published reports of the communities
+        they live in."""
+        residents = (
+            Q(state=Disclosure.State.PUBLISHED, community_id__in=actor.resident_community_ids())
+            if actor.is_resident
+            else Q(pk__in=[])
+        )
+        return self.filter(_staff_q(actor, ("billing.view", "billing.manage")) | residents)
+
+
+class Disclosure(models.Model):
+    """收支公示: a community's income and expenses over a period. Income lines are taken
+    from the payments received; expense lines are entered by finance. Drafts are seen by
+    staff only; publishing shows it to the community's residents (and freezes it)."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    company = models.ForeignKey(
+        "estates.Company", on_delete=models.PROTECT, related_name="+", verbose_name=_("company")
+    )
+    community = models.ForeignKey(
+        "estates.Community", on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
+    )
+    title = models.CharField(_("title"), max_length=100)
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.DRAFT)
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    objects = DisclosureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("income and expense report")
+        verbose_name_plural = _("income and expense reports")
+        ordering = ["-period_start", "-id"]
+        indexes = [
+            models.Index(fields=["community", "state", "-period_start"], name="disclosure_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")), name="disclosure_period_order"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class DisclosureLine(models.Model):
+    """One line of a 收支公示: an income (by fee item) or an expense category."""
+
+    class Side(models.TextChoices):
+        INCOME = "income", _("Income")
+        EXPENSE = "expense", _("Expense")
+
+    disclosure = models.ForeignKey(
+        Disclosure, on_delete=models.CASCADE, related_name="lines", verbose_name=_("report")
+    )
+    side = models.CharField(_("side"), max_length=8, choices=Side)
+    category = models.CharField(_("category"), max_length=50)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("report line")
+        verbose_name_plural = _("report lines")
+        ordering = ["disclosure_id", "side", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="disclosure_line_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.side} {self.category} {self.amount}"
