@@ -13,6 +13,7 @@ from django.db import DatabaseError
 from django.utils import timezone, translation
 from django_tasks.backends.immediate import ImmediateBackend
 
+from wuye.core.xlsx import XLSX_TYPE
 from wuye.estates.models import Building, House, Unit
 from wuye.imports import exports, services
 from wuye.imports import workbook as fmt
@@ -59,7 +60,7 @@ def english(client):
 
 
 def upload(content: bytes, name="houses.xlsx"):
-    return SimpleUploadedFile(name, content, content_type=exports.XLSX_TYPE)
+    return SimpleUploadedFile(name, content, content_type=XLSX_TYPE)
 
 
 def snapshot(community):
@@ -477,7 +478,7 @@ def test_jobs_are_scoped_to_company_and_community(cast):
 def download(client, url) -> openpyxl.Workbook:
     response = client.get(url)
     assert response.status_code == 200, response.status_code
-    assert response["Content-Type"] == exports.XLSX_TYPE
+    assert response["Content-Type"] == XLSX_TYPE
     return openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
 
 

@@ -1,12 +1,11 @@
 """Excel workbook of the cashier's payments list (the filtered payments, one row each).
 openpyxl write-only mode, payments read from the database in chunks: memory stays flat."""
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
-from wuye.billing.exports_console import CHUNK, DATE_FORMAT, MONEY_FORMAT, bold_row, typed_cell
+from wuye.billing.exports_console import CHUNK
 from wuye.core.services import require
+from wuye.core.xlsx import MONEY_FORMAT, new_book, time_cell, typed_cell
 
 
 def payment_headers() -> list[str]:
@@ -28,9 +27,7 @@ def payment_headers() -> list[str]:
 def export_payments(*, actor, payments, out) -> None:
     """Write ``payments`` (filtered and scoped to the actor) to ``out``."""
     require(actor, "billing.collect")
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Payments"))
-    sheet.append(bold_row(sheet, payment_headers()))
+    book, sheet = new_book(_("Payments"), payment_headers())
     rows = payments.select_related(
         "community", "house__community", "house__building", "house__unit", "received_by"
     ).order_by("-received_at", "-id")
@@ -39,11 +36,7 @@ def export_payments(*, actor, payments, out) -> None:
         sheet.append(
             [
                 payment.receipt_no,
-                typed_cell(
-                    sheet,
-                    timezone.localtime(payment.received_at).replace(tzinfo=None),
-                    DATE_FORMAT + " hh:mm",
-                ),
+                time_cell(sheet, payment.received_at),
                 payment.community.name,
                 payment.house.address,
                 payment.payer,

@@ -4,35 +4,26 @@ memory stays flat however many match. Money in yuan with two decimals."""
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from wuye.billing.selectors import BUCKETS
 from wuye.core.services import require
-from wuye.imports.exports import XLSX_TYPE, spooled_file
+from wuye.core.xlsx import (
+    DATE_FORMAT,
+    MONEY_FORMAT,
+    ONE_DECIMAL,
+    XLSX_TYPE,
+    bold_row,
+    new_book,
+    spooled_file,
+    text_cell,
+    typed_cell,
+)
 
+# XLSX_TYPE and spooled_file live in wuye.core.xlsx; the billing views still import them
+# from here until they are switched over.
 __all__ = ["XLSX_TYPE", "export_arrears", "export_bills", "spooled_file"]
 
 CHUNK = 2000
-MONEY_FORMAT = "0.00"
-DATE_FORMAT = "yyyy-mm-dd"
-
-
-def bold_row(sheet, values) -> list:
-    cells = []
-    for value in values:
-        cell = WriteOnlyCell(sheet, value=str(value))
-        cell.font = Font(bold=True)
-        cells.append(cell)
-    return cells
-
-
-def typed_cell(sheet, value, number_format):
-    if value is None:
-        return None
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = number_format
-    return cell
 
 
 def bill_headers() -> list[str]:
@@ -58,9 +49,7 @@ def bill_headers() -> list[str]:
 def export_bills(*, actor, bills, out) -> None:
     """Write ``bills`` (filtered and scoped to the actor) to ``out``, one row a bill."""
     require(actor, "billing.view")
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Bills"))
-    sheet.append(bold_row(sheet, bill_headers()))
+    book, sheet = new_book(_("Bills"), bill_headers())
     rows = bills.select_related("community", "house__building", "house__unit", "fee_item").order_by(
         "id"
     )
@@ -72,7 +61,7 @@ def export_bills(*, actor, bills, out) -> None:
                 bill.community.name,
                 house.building.name,
                 house.unit.name if house.unit_id else None,
-                typed_cell(sheet, house.number, "@"),
+                text_cell(sheet, house.number),
                 bill.fee_item.name,
                 typed_cell(sheet, bill.period_start, DATE_FORMAT),
                 typed_cell(sheet, bill.period_end, DATE_FORMAT),
@@ -157,6 +146,6 @@ def _rate_sheet(book, title, label, rows, months) -> None:
                 typed_cell(sheet, row["payable"], MONEY_FORMAT),
                 typed_cell(sheet, row["paid"], MONEY_FORMAT),
                 typed_cell(sheet, row["owed"], MONEY_FORMAT),
-                typed_cell(sheet, row["rate"], "0.0"),
+                typed_cell(sheet, row["rate"], ONE_DECIMAL),
             ]
         )

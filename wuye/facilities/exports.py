@@ -9,20 +9,13 @@ from django.conf import settings
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from wuye.core.services import require
+from wuye.core.xlsx import TEXT_FORMAT, date_cell, new_book, time_cell, typed_cell
 from wuye.facilities.models import Downtime
 from wuye.facilities.selectors_ledger import EXPIRED, EXPIRING, VALID, certificate_state
-from wuye.imports.exports import XLSX_TYPE, spooled_file
-
-__all__ = ["XLSX_TYPE", "export_assets", "export_certificates", "spooled_file"]
 
 CHUNK = 2000
-DATE_FORMAT = "yyyy-mm-dd"
-TIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 
 def asset_headers() -> list[str]:
@@ -64,38 +57,11 @@ def certificate_headers() -> list[str]:
     ]
 
 
-def _book(title: str, headers: list[str]):
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title)
-    bold = Font(bold=True)
-    cells = []
-    for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        cells.append(cell)
-    sheet.append(cells)
-    return book, sheet
-
-
-def _cell(sheet, value, number_format):
-    if value is None or value == "":
-        return None
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = number_format
-    return cell
-
-
-def _time(sheet, moment):
-    if moment is None:
-        return None
-    return _cell(sheet, timezone.localtime(moment).replace(tzinfo=None), TIME_FORMAT)
-
-
 def export_assets(*, actor, assets, out) -> None:
     """Write ``assets`` (already filtered and scoped to the actor) to ``out``."""
     require(actor, "facilities.view")
     today = timezone.localdate()
-    book, sheet = _book(_("Equipment ledger"), asset_headers())
+    book, sheet = new_book(_("Equipment ledger"), asset_headers())
     open_downtime = Downtime.objects.filter(asset_id=OuterRef("pk"), ended_at__isnull=True)
     rows = (
         assets.select_related("community", "building", "common_area", "category", "vendor")
@@ -111,7 +77,7 @@ def export_assets(*, actor, assets, out) -> None:
             warranty = _("Yes") if asset.warranty_until >= today else _("No")
         sheet.append(
             [
-                _cell(sheet, asset.code, "@"),
+                typed_cell(sheet, asset.code, TEXT_FORMAT),
                 asset.name,
                 asset.category.name,
                 asset.community.name,
@@ -119,15 +85,15 @@ def export_assets(*, actor, assets, out) -> None:
                 asset.common_area.name if asset.common_area_id else None,
                 asset.location or None,
                 asset.brand or None,
-                _cell(sheet, asset.model_no, "@"),
-                _cell(sheet, asset.serial_no, "@"),
-                _cell(sheet, asset.installed_on, DATE_FORMAT),
-                _cell(sheet, asset.warranty_until, DATE_FORMAT),
+                typed_cell(sheet, asset.model_no, TEXT_FORMAT),
+                typed_cell(sheet, asset.serial_no, TEXT_FORMAT),
+                date_cell(sheet, asset.installed_on),
+                date_cell(sheet, asset.warranty_until),
                 warranty,
                 asset.vendor.name if asset.vendor_id else None,
                 asset.get_importance_display(),
                 asset.get_status_display(),
-                _time(sheet, asset.down_since),
+                time_cell(sheet, asset.down_since),
                 asset.down_reason,
             ]
         )
@@ -138,21 +104,21 @@ def export_certificates(*, actor, certificates, out) -> None:
     require(actor, "facilities.view")
     today = timezone.localdate()
     labels = {EXPIRED: _("Expired"), EXPIRING: _("Expiring"), VALID: _("Valid")}
-    book, sheet = _book(_("Certificates"), certificate_headers())
+    book, sheet = new_book(_("Certificates"), certificate_headers())
     rows = certificates.select_related("asset__community").order_by("expires_on", "id")
     for certificate in rows.iterator(chunk_size=CHUNK):
         asset = certificate.asset
         state = certificate_state(certificate, today)
         sheet.append(
             [
-                _cell(sheet, asset.code, "@"),
+                typed_cell(sheet, asset.code, TEXT_FORMAT),
                 asset.name,
                 asset.community.name,
                 certificate.get_kind_display(),
-                _cell(sheet, certificate.number, "@"),
+                typed_cell(sheet, certificate.number, TEXT_FORMAT),
                 certificate.issuer or None,
-                _cell(sheet, certificate.issued_on, DATE_FORMAT),
-                _cell(sheet, certificate.expires_on, DATE_FORMAT),
+                date_cell(sheet, certificate.issued_on),
+                date_cell(sheet, certificate.expires_on),
                 (certificate.expires_on - today).days,
                 labels[state],
                 certificate.remind_days,

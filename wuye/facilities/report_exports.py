@@ -11,19 +11,12 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from wuye.core.services import require
+from wuye.core.xlsx import ONE_DECIMAL, bold_row, date_cell, time_cell, typed_cell
 from wuye.facilities import reports
-from wuye.imports.exports import XLSX_TYPE, spooled_file
-
-__all__ = ["XLSX_TYPE", "describe_filters", "export_reports", "spooled_file"]
 
 CHUNK = 2000
-TIME_FORMAT = "yyyy-mm-dd hh:mm"
-DATE_FORMAT = "yyyy-mm-dd"
-ONE_DECIMAL = "0.0"
 
 
 def describe_filters(form) -> list[tuple[str, str]]:
@@ -35,30 +28,6 @@ def describe_filters(form) -> list[tuple[str, str]]:
         (_("Community"), str(data["community"] or _("All communities"))),
         (_("Round kind"), str(dict(form.fields["kind"].choices)[data["kind"]])),
     ]
-
-
-def _bold_row(sheet, values) -> list:
-    bold = Font(bold=True)
-    cells = []
-    for value in values:
-        cell = WriteOnlyCell(sheet, value=str(value))
-        cell.font = bold
-        cells.append(cell)
-    return cells
-
-
-def _cell(sheet, value, number_format):
-    if value is None:
-        return None
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = number_format
-    return cell
-
-
-def _time(sheet, moment):
-    if moment is None:
-        return None
-    return _cell(sheet, timezone.localtime(moment).replace(tzinfo=None), TIME_FORMAT)
 
 
 def export_reports(*, actor, period, tasks, assets, filters, out) -> None:
@@ -82,10 +51,12 @@ def export_reports(*, actor, period, tasks, assets, filters, out) -> None:
 
 def _summary_sheet(book, tasks, filters, now) -> None:
     sheet = book.create_sheet(_("Summary"))
-    sheet.append(_bold_row(sheet, [_("Facilities reports")]))
+    sheet.append(bold_row(sheet, [_("Facilities reports")]))
     for label, value in filters:
         sheet.append([label, value])
-    sheet.append([_("Generated at (%(zone)s)") % {"zone": settings.TIME_ZONE}, _time(sheet, now)])
+    sheet.append(
+        [_("Generated at (%(zone)s)") % {"zone": settings.TIME_ZONE}, time_cell(sheet, now)]
+    )
     sheet.append([])
     summary = reports.completion_summary(tasks, now=now)
     found = reports.anomaly_summary(tasks)
@@ -104,7 +75,7 @@ def _summary_sheet(book, tasks, filters, now) -> None:
     ):
         sheet.append([label, value])
     sheet.append([])
-    sheet.append(_bold_row(sheet, [_("Definitions")]))
+    sheet.append(bold_row(sheet, [_("Definitions")]))
     for term, meaning in reports.DEFINITIONS:
         sheet.append([str(term), str(meaning)])
 
@@ -126,7 +97,7 @@ def _completion_sheet(book, title, group, rows) -> None:
         _("Not yet due"),
         _("Abnormal answers"),
     ]
-    sheet.append(_bold_row(sheet, header))
+    sheet.append(bold_row(sheet, header))
     for row in rows:
         name = row["name"] if row["name"] is not None else _("Unassigned")
         values = [name, row["community"]] if group == "plan" else [name]
@@ -139,7 +110,7 @@ def _completion_sheet(book, title, group, rows) -> None:
                 row["missed"],
                 row["open"],
                 row["late"],
-                _cell(sheet, row["rate"], ONE_DECIMAL),
+                typed_cell(sheet, row["rate"], ONE_DECIMAL),
                 row["upcoming"],
                 row["abnormal"],
             ]
@@ -150,7 +121,7 @@ def _anomaly_sheet(book, tasks) -> None:
     sheet = book.create_sheet(_("Abnormal answers"))
     zone = settings.TIME_ZONE
     sheet.append(
-        _bold_row(
+        bold_row(
             sheet,
             [
                 _("Date"),
@@ -170,8 +141,8 @@ def _anomaly_sheet(book, tasks) -> None:
         task, order = answer.visit.task, answer.work_order
         sheet.append(
             [
-                _cell(sheet, task.date, DATE_FORMAT),
-                _time(sheet, answer.visit.scanned_at),
+                date_cell(sheet, task.date),
+                time_cell(sheet, answer.visit.scanned_at),
                 task.community.name,
                 task.plan.name,
                 str(answer.visit.stop),
@@ -188,7 +159,7 @@ def _overdue_sheet(book, tasks, now) -> None:
     sheet = book.create_sheet(_("Overdue and missed"))
     zone = settings.TIME_ZONE
     sheet.append(
-        _bold_row(
+        bold_row(
             sheet,
             [
                 _("Date"),
@@ -204,9 +175,9 @@ def _overdue_sheet(book, tasks, now) -> None:
     for task in reports.overdue_and_missed(tasks, now=now).iterator(chunk_size=CHUNK):
         sheet.append(
             [
-                _cell(sheet, task.date, DATE_FORMAT),
-                _time(sheet, task.opens_at),
-                _time(sheet, task.closes_at),
+                date_cell(sheet, task.date),
+                time_cell(sheet, task.opens_at),
+                time_cell(sheet, task.closes_at),
                 task.community.name,
                 task.plan.name,
                 task.assignee.name if task.assignee_id else None,
@@ -218,7 +189,7 @@ def _overdue_sheet(book, tasks, now) -> None:
 def _asset_sheet(book, figures) -> None:
     sheet = book.create_sheet(_("Equipment"))
     sheet.append(
-        _bold_row(
+        bold_row(
             sheet,
             [
                 _("Asset code"),
@@ -247,13 +218,13 @@ def _asset_sheet(book, figures) -> None:
                 asset.community.name,
                 asset.category.name,
                 asset.get_status_display(),
-                _cell(sheet, f.span_hours, ONE_DECIMAL),
-                _cell(sheet, f.downtime_hours, ONE_DECIMAL),
-                _cell(sheet, f.operating_hours, ONE_DECIMAL),
-                _cell(sheet, f.availability, ONE_DECIMAL),
+                typed_cell(sheet, f.span_hours, ONE_DECIMAL),
+                typed_cell(sheet, f.downtime_hours, ONE_DECIMAL),
+                typed_cell(sheet, f.operating_hours, ONE_DECIMAL),
+                typed_cell(sheet, f.availability, ONE_DECIMAL),
                 f.failures,
                 f.repairs,
-                _cell(sheet, f.repair_hours, ONE_DECIMAL),
+                typed_cell(sheet, f.repair_hours, ONE_DECIMAL),
                 _hours_or_dash(sheet, f.mtbf_hours),
                 _hours_or_dash(sheet, f.mttr_hours),
             ]
@@ -261,4 +232,4 @@ def _asset_sheet(book, figures) -> None:
 
 
 def _hours_or_dash(sheet, hours):
-    return "—" if hours is None else _cell(sheet, hours, ONE_DECIMAL)
+    return "—" if hours is None else typed_cell(sheet, hours, ONE_DECIMAL)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from wuye.core.console import KeysetPage, add_service_errors, console_view, keyset_page
 from wuye.core.labels import render_sheet
 from wuye.core.scoping import get_visible_or_404
+from wuye.core.xlsx import XLSX_TYPE, spooled_file
 from wuye.facilities import exports, labels, services
 from wuye.facilities.forms_ledger import (
     EXPIRING_DAYS,
@@ -87,7 +88,7 @@ def _list_query(request) -> str:
 
 
 def _xlsx(write, name: str) -> FileResponse:
-    out = exports.spooled_file()
+    out = spooled_file()
     write(out)
     out.seek(0)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -95,7 +96,7 @@ def _xlsx(write, name: str) -> FileResponse:
         out,
         as_attachment=True,
         filename=f"wuye-{name}-{stamp}.xlsx",
-        content_type=exports.XLSX_TYPE,
+        content_type=XLSX_TYPE,
     )
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wuye.core.console import console_view
+from wuye.core.xlsx import XLSX_TYPE, spooled_file
 from wuye.facilities import report_exports, reports
 from wuye.facilities.forms_reports import ReportFilterForm
 from wuye.facilities.models import Asset, Task
@@ -143,7 +144,7 @@ def export(request):
     form = _filters(request)
     if not form.is_valid():
         return HttpResponseBadRequest(_("Correct the filters: %s") % form.problems())
-    out = report_exports.spooled_file()
+    out = spooled_file()
     report_exports.export_reports(
         actor=request.actor,
         period=form.period,
@@ -158,5 +159,5 @@ def export(request):
         out,
         as_attachment=True,
         filename=f"wuye-facility-reports-{stamp}.xlsx",
-        content_type=report_exports.XLSX_TYPE,
+        content_type=XLSX_TYPE,
     )

@@ -6,16 +6,12 @@ houses export uses the import format, so exporting and importing it back changes
 nothing. Mobiles and ID numbers are masked unless the reader may see them.
 """
 
-import tempfile
-
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from wuye.core.masking import mask_id_number, mask_mobile
 from wuye.core.services import require
+from wuye.core.xlsx import bold_row, date_cell, new_book, text_cell
 from wuye.estates.models import House
 from wuye.imports import workbook as fmt
 from wuye.imports.models import ImportJob
@@ -23,55 +19,18 @@ from wuye.people.models import Residency, Resident
 
 CHUNK = 2000
 ERROR_COLUMN = "错误"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def spooled_file():
-    """A temporary file for a workbook being built (kept on disk above 8 MB)."""
-    return tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-
-
-def _header(sheet, headers) -> None:
-    bold = Font(bold=True)
-    cells = []
-    for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        cells.append(cell)
-    sheet.append(cells)
-
-
-def _date_cell(sheet, day):
-    if day is None:
-        return None
-    cell = WriteOnlyCell(sheet, value=day)
-    cell.number_format = "yyyy-mm-dd"
-    return cell
-
-
-def _text_cell(sheet, value):
-    """Text formatted as text, so Excel keeps leading zeros and long digit strings."""
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = "@"
-    return cell
-
-
-def _new_book():
-    book = Workbook(write_only=True)
-    return book, book.create_sheet(fmt.SHEET)
 
 
 def write_template(out) -> None:
     """The empty workbook: headers, one sample row and a sheet of notes."""
-    book, sheet = _new_book()
-    _header(sheet, fmt.HEADERS)
+    book, sheet = new_book(fmt.SHEET, fmt.HEADERS)
     sample = list(fmt.SAMPLE_ROW)
-    sample[2] = _text_cell(sheet, sample[2])
-    sample[9] = _text_cell(sheet, sample[9])
-    sample[12] = _date_cell(sheet, sample[12])
+    sample[2] = text_cell(sheet, sample[2])
+    sample[9] = text_cell(sheet, sample[9])
+    sample[12] = date_cell(sheet, sample[12])
     sheet.append(sample)
     notes = book.create_sheet(fmt.NOTES_SHEET)
-    _header(notes, [_("Column"), _("Required"), _("What to enter")])
+    notes.append(bold_row(notes, [_("Column"), _("Required"), _("What to enter")]))
     required = set(fmt.REQUIRED_HEADERS)
     explanations = {
         fmt.BUILDING: _("Building name, e.g. 1栋 or A座; created when new."),
@@ -127,8 +86,7 @@ def _check_export(actor) -> bool:
 def export_houses(*, actor, community, out) -> None:
     """Houses of a community with their current people, in the import format."""
     sensitive = _check_export(actor)
-    book, sheet = _new_book()
-    _header(sheet, fmt.HEADERS)
+    book, sheet = new_book(fmt.SHEET, fmt.HEADERS)
     people = Prefetch(
         "residencies",
         queryset=Residency.objects.active().select_related("resident").order_by("relation", "id"),
@@ -145,7 +103,7 @@ def export_houses(*, actor, community, out) -> None:
         base = [
             house.building.name,
             house.unit.name if house.unit_id else None,
-            _text_cell(sheet, house.number),
+            text_cell(sheet, house.number),
             house.floor,
             house.built_area,
             house.indoor_area,
@@ -163,10 +121,10 @@ def export_houses(*, actor, community, out) -> None:
                 [
                     *base,
                     person.name,
-                    _text_cell(sheet, mobile or None),
-                    _text_cell(sheet, id_number or None),
+                    text_cell(sheet, mobile or None),
+                    text_cell(sheet, id_number or None),
                     fmt.RELATION_BY_VALUE.get(tie.relation, tie.relation),
-                    _date_cell(sheet, tie.move_in),
+                    date_cell(sheet, tie.move_in),
                 ]
             )
     book.save(out)
@@ -178,9 +136,7 @@ RESIDENT_HEADERS = ("姓名", "手机", "身份证号", "房屋")
 def export_residents(*, actor, community, out) -> None:
     """One row per person currently tied to a house of the community, with those houses."""
     sensitive = _check_export(actor)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("住户")
-    _header(sheet, RESIDENT_HEADERS)
+    book, sheet = new_book("住户", RESIDENT_HEADERS)
     ties = Prefetch(
         "residencies",
         queryset=Residency.objects.active()
@@ -212,8 +168,8 @@ def export_residents(*, actor, community, out) -> None:
         sheet.append(
             [
                 person.name,
-                _text_cell(sheet, mobile or None),
-                _text_cell(sheet, id_number or None),
+                text_cell(sheet, mobile or None),
+                text_cell(sheet, id_number or None),
                 houses,
             ]
         )
@@ -227,8 +183,7 @@ def write_error_report(*, job: ImportJob, out) -> None:
     ones kept on the job. Fix the rows and upload this file again: the extra
     column is ignored.
     """
-    book, sheet = _new_book()
-    _header(sheet, [*fmt.HEADERS, ERROR_COLUMN])
+    book, sheet = new_book(fmt.SHEET, [*fmt.HEADERS, ERROR_COLUMN])
     try:
         with job.file.open("rb") as handle:
             checked = fmt.check_file(handle)

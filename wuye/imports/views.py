@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from wuye.core.console import add_service_errors, console_view
 from wuye.core.scoping import get_visible_or_404
 from wuye.core.services import require
+from wuye.core.xlsx import XLSX_TYPE, spooled_file
 from wuye.estates.models import Community
 from wuye.imports import exports, services
 from wuye.imports.forms import ExportForm, UploadForm
@@ -21,10 +22,10 @@ SHOWN_ERRORS = 500
 
 def _xlsx_response(write, filename: str) -> FileResponse:
     """Build the workbook in a spooled temp file and stream it out in chunks."""
-    out = exports.spooled_file()
+    out = spooled_file()
     write(out)
     out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=filename, content_type=exports.XLSX_TYPE)
+    return FileResponse(out, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
 
 
 @require_GET

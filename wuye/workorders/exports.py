@@ -11,22 +11,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Prefetch
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from wuye.core.masking import mask_mobile
 from wuye.core.services import require
-from wuye.imports.exports import XLSX_TYPE, spooled_file
+from wuye.core.xlsx import MONEY_FORMAT, new_book, text_cell, time_cell, typed_cell
 from wuye.workorders.models import Complaint, Feedback, Material
 
-__all__ = ["XLSX_TYPE", "export_orders", "spooled_file"]
-
 CHUNK = 2000
-MONEY_FORMAT = "0.00"
-TIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 
 def headers() -> list[str]:
@@ -63,33 +55,11 @@ def headers() -> list[str]:
     ]
 
 
-def _cell(sheet, value, number_format=None):
-    cell = WriteOnlyCell(sheet, value=value)
-    if number_format:
-        cell.number_format = number_format
-    return cell
-
-
-def _time(sheet, moment):
-    if moment is None:
-        return None
-    local = timezone.localtime(moment).replace(tzinfo=None)
-    return _cell(sheet, local, TIME_FORMAT)
-
-
 def export_orders(*, actor, orders, out) -> None:
     """Write ``orders`` (already filtered and scoped to the actor) to ``out``."""
     require(actor, "workorders.view")
     sensitive = actor.has_perm("people.view_sensitive")
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Service record"))
-    bold = Font(bold=True)
-    header = []
-    for text in headers():
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    book, sheet = new_book(_("Service record"), headers())
     rows = (
         orders.select_related(
             "community",
@@ -110,7 +80,7 @@ def export_orders(*, actor, orders, out) -> None:
         mobile = order.contact_mobile if sensitive else mask_mobile(order.contact_mobile)
         sheet.append(
             [
-                _cell(sheet, order.number, "@"),
+                text_cell(sheet, order.number),
                 order.get_request_type_display(),
                 str(order.category),
                 order.community.name,
@@ -119,16 +89,16 @@ def export_orders(*, actor, orders, out) -> None:
                 order.get_status_display(),
                 order.get_channel_display(),
                 order.contact_name,
-                _cell(sheet, mobile or None, "@"),
+                text_cell(sheet, mobile or None),
                 order.assignee.name if order.assignee_id else None,
-                _time(sheet, order.submitted_at),
-                _time(sheet, order.completed_at),
-                _time(sheet, order.closed_at),
+                time_cell(sheet, order.submitted_at),
+                time_cell(sheet, order.completed_at),
+                time_cell(sheet, order.closed_at),
                 order.description,
                 order.resolution or None,
-                _cell(sheet, order.labour_amount, MONEY_FORMAT),
-                _cell(sheet, materials, MONEY_FORMAT),
-                _cell(sheet, order.labour_amount + materials, MONEY_FORMAT),
+                typed_cell(sheet, order.labour_amount, MONEY_FORMAT),
+                typed_cell(sheet, materials, MONEY_FORMAT),
+                typed_cell(sheet, order.labour_amount + materials, MONEY_FORMAT),
                 _rating(order),
                 order.reopen_count,
                 order.urge_count,

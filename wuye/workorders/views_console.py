@@ -27,6 +27,7 @@ from wuye.core.masking import mask_mobile
 from wuye.core.photos import stored_photos
 from wuye.core.scoping import get_visible_or_404
 from wuye.core.services import require
+from wuye.core.xlsx import XLSX_TYPE, spooled_file
 from wuye.estates.models import House
 from wuye.people.selectors import search_residents
 from wuye.workorders import exports, selectors, services, sla
@@ -601,7 +602,7 @@ def export(request):
         )
         return HttpResponseBadRequest(_("Correct the filters: %s") % problems)
     orders = form.filter(WorkOrder.objects.visible_to(request.actor))
-    out = exports.spooled_file()
+    out = spooled_file()
     exports.export_orders(actor=request.actor, orders=orders, out=out)
     out.seek(0)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -609,5 +610,5 @@ def export(request):
         out,
         as_attachment=True,
         filename=f"wuye-service-record-{stamp}.xlsx",
-        content_type=exports.XLSX_TYPE,
+        content_type=XLSX_TYPE,
     )
