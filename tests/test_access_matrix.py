@@ -1076,6 +1076,10 @@ PAGES: dict[str, Case] = {
         args=lambda c: [_fees(c)["run"].id],
         data=lambda c, n: {},
     ),
+    # --- bill runs issued in the background: the progress partial the run page polls ---
+    "billing:run_progress": page(
+        "billing:run_progress", staff_may("billing.view"), args=lambda c: [_fees(c)["run"].id]
+    ),
     "billing:bill_list": page(
         "billing:bill_list",
         staff_may("billing.view"),
@@ -2372,6 +2376,372 @@ def _bill_payment(cast):
 PUBLIC_OPERATIONS = {"wuye_accounts_api_issue_token", "wuye_accounts_api_request_sms_code"}
 
 
+# --- 收支公示 (income and expense reports): console, resident H5, API ---
+def _disclosures(cast) -> dict:
+    """Community X's reports (once per cell): a 10.00 deposit received on 1 February 2026;
+    a draft for Q1 2026 with one expense line, and a report for Q4 2025, published."""
+    from wuye.billing import disclosures, payments
+    from wuye.billing.models import Disclosure
+
+    found = Disclosure.objects.filter(community=cast.community_x, title="矩阵草稿").first()
+    if found is not None:
+        return {
+            "draft": found,
+            "line": found.lines.get(side="expense"),
+            "published": Disclosure.objects.get(title="矩阵公示"),
+        }
+    finance = cast.actor("finance")
+    payments.collect(
+        actor=finance,
+        house=cast.house_a,
+        amount="10",
+        method="cash",
+        bill_ids=[],
+        idempotency_key="matrix-disclosure",
+        at=datetime.datetime(2026, 2, 1, 10, 0, tzinfo=datetime.UTC),
+    )
+
+    def report(first, last, title):
+        return disclosures.create_draft(
+            actor=finance,
+            community=cast.community_x,
+            period_start=first,
+            period_end=last,
+            title=title,
+        )
+
+    draft = report(datetime.date(2026, 1, 1), datetime.date(2026, 3, 31), "矩阵草稿")
+    disclosures.add_expense(actor=finance, disclosure=draft, category="人员费用", amount="5")
+    published = report(datetime.date(2025, 10, 1), datetime.date(2025, 12, 31), "矩阵公示")
+    disclosures.publish(actor=finance, disclosure=published)
+    return _disclosures(cast)
+
+
+def _draft_args(cast):
+    return [_disclosures(cast)["draft"].id]
+
+
+def _published_args(cast):
+    return [_disclosures(cast)["published"].id]
+
+
+def _expense_args(cast):
+    found = _disclosures(cast)
+    return [found["draft"].id, found["line"].id]
+
+
+PAGES.update(
+    {
+        "billing:disclosure_list": page(
+            "billing:disclosure_list",
+            staff_may("billing.view"),
+            target=lambda c: reverse("billing:disclosure_detail", args=_draft_args(c)),
+        ),
+        "billing:disclosure_create": page(
+            "billing:disclosure_create",
+            staff_may("billing.manage"),
+            data=lambda c, n: {
+                "community": c.community_x.id,
+                "first_month": "2025-01",
+                "last_month": "2025-03",
+            },
+        ),
+        "billing:disclosure_detail": page(
+            "billing:disclosure_detail", staff_may("billing.view"), args=_draft_args
+        ),
+        "billing:disclosure_edit": page(
+            "billing:disclosure_edit",
+            staff_may("billing.manage"),
+            args=_draft_args,
+            data=lambda c, n: {"title": f"矩阵草稿{_n(n)}", "note": "说明"},
+        ),
+        "billing:disclosure_refresh": page(
+            "billing:disclosure_refresh",
+            staff_may("billing.manage"),
+            args=_draft_args,
+            data=lambda c, n: {},
+        ),
+        "billing:disclosure_expense_add": page(
+            "billing:disclosure_expense_add",
+            staff_may("billing.manage"),
+            args=_draft_args,
+            data=lambda c, n: {"expense-category": "保险", "expense-amount": f"{_n(n)}.50"},
+        ),
+        "billing:disclosure_expense_edit": page(
+            "billing:disclosure_expense_edit",
+            staff_may("billing.manage"),
+            args=_expense_args,
+            data=lambda c, n: {"category": "人员费用", "amount": f"{_n(n)}.25", "note": ""},
+        ),
+        "billing:disclosure_expense_remove": page(
+            "billing:disclosure_expense_remove",
+            staff_may("billing.manage"),
+            args=_expense_args,
+            data=lambda c, n: {},
+        ),
+        "billing:disclosure_publish": page(
+            "billing:disclosure_publish",
+            staff_may("billing.manage"),
+            args=_draft_args,
+            data=lambda c, n: {},
+        ),
+        "billing:disclosure_withdraw": page(
+            "billing:disclosure_withdraw",
+            staff_may("billing.manage"),
+            args=_published_args,
+            data=lambda c, n: {"withdraw-reason": "矩阵撤回"},
+        ),
+        "billing:disclosure_export": page(
+            "billing:disclosure_export", staff_may("billing.view"), args=_draft_args
+        ),
+        "billing:disclosure_pdf": page(
+            "billing:disclosure_pdf", staff_may("billing.view"), args=_draft_args
+        ),
+        # Residents of X read X's published report; nobody sees a draft here.
+        "billing_resident:disclosure_list": page(
+            "billing_resident:disclosure_list",
+            X_RESIDENTS,
+            target=lambda c: reverse("billing_resident:disclosure_detail", args=_published_args(c)),
+        ),
+        "billing_resident:disclosure_detail": page(
+            "billing_resident:disclosure_detail", X_RESIDENTS, args=_published_args
+        ),
+        "billing_resident:disclosure_pdf": page(
+            "billing_resident:disclosure_pdf", X_RESIDENTS, args=_published_args
+        ),
+    }
+)
+API.update(
+    {
+        "wuye_billing_api_disclosures_list_disclosures": op(
+            "GET",
+            _api(lambda c: "/billing/disclosures"),
+            either(BILLING_VIEW_X, X_RESIDENTS),
+            target=lambda c: _disclosures(c)["published"].id,
+        ),
+        "wuye_billing_api_disclosures_get_disclosure": op(
+            "GET",
+            _api(lambda c: f"/billing/disclosures/{_disclosures(c)['published'].id}"),
+            either(BILLING_VIEW_X, X_RESIDENTS),
+        ),
+    }
+)
+
+
+# --- 减免 (discount rules and waivers): console and API ---
+def _waivers(cast) -> dict:
+    """Community X's vacant-house rule (50 % off 矩阵物业费, one month at least) and house
+    B, recorded as vacant, with a waiver for 2026-03 proposed by finance (once per cell)."""
+    from wuye.billing import waivers
+    from wuye.billing.models import DiscountRule, Waiver
+    from wuye.estates.models import House
+
+    rule = DiscountRule.objects.filter(community=cast.community_x, name="矩阵空置减半").first()
+    if rule is not None:
+        return {"rule": rule, "pending": Waiver.objects.get(reason="矩阵减免申请")}
+    finance = cast.actor("finance")
+    rule = waivers.create_rule(
+        actor=finance,
+        community=cast.community_x,
+        fee_item=_fees(cast)["area"],
+        kind="vacant",
+        name="矩阵空置减半",
+        rate="0.5",
+    )
+    House.objects.filter(pk=cast.house_b.pk).update(occupancy=House.Occupancy.VACANT)
+    cast.house_b.refresh_from_db()
+    waivers.propose_waiver(
+        actor=finance,
+        house=cast.house_b,
+        rule=rule,
+        start_month=datetime.date(2026, 3, 1),
+        end_month=datetime.date(2026, 3, 31),
+        reason="矩阵减免申请",
+    )
+    return _waivers(cast)
+
+
+# The pending waiver is finance's: a second person with billing.manage decides it.
+WAIVER_DECIDERS_X = either(
+    lambda n: staff_may("billing.manage")(n) and n != "finance",
+)
+# House B's waiver: billing staff of X and the resident of house B.
+WAIVER_OF_B = either(BILLING_VIEW_X, only("resident_b"))
+
+PAGES.update(
+    {
+        "billing:waiver_list": page(
+            "billing:waiver_list",
+            staff_may("billing.view"),
+            target=lambda c: _waivers(c)["pending"].reason,
+        ),
+        "billing:waiver_propose": page(
+            "billing:waiver_propose",
+            staff_may("billing.manage"),
+            data=lambda c, n: {
+                "community": _waivers(c) and c.community_x.id,
+                "building": c.building_x1.id,
+                "unit": c.unit_x1.id,
+                "number": c.house_b.number,
+                "rule": _waivers(c)["rule"].id,
+                "start_month": "2026-05",
+                "end_month": "2026-06",
+                "reason": f"空置{_n(n)}",
+            },
+        ),
+        "billing:waiver_decide": page(
+            "billing:waiver_decide",
+            WAIVER_DECIDERS_X,
+            args=lambda c: [_waivers(c)["pending"].id],
+            data=lambda c, n: {"decision": "approve", "note": "矩阵"},
+        ),
+        "billing:rule_list": page(
+            "billing:rule_list",
+            staff_may("billing.view"),
+            target=lambda c: _waivers(c)["rule"].name,
+        ),
+        "billing:rule_create": page(
+            "billing:rule_create",
+            staff_may("billing.manage"),
+            data=lambda c, n: {
+                "community": c.community_x.id,
+                "fee_item": _fees(c)["area"].id,
+                "kind": "prepay",
+                "name": f"预交{_n(n)}",
+                "rate": "0.05",
+                "min_months": "12",
+            },
+        ),
+        "billing:rule_edit": page(
+            "billing:rule_edit",
+            staff_may("billing.manage"),
+            args=lambda c: [_waivers(c)["rule"].id],
+            data=lambda c, n: {
+                "fee_item": _fees(c)["area"].id,
+                "kind": "vacant",
+                "name": f"空置{_n(n)}",
+                "rate": "0.4",
+                "min_months": "1",
+                "is_active": "on",
+            },
+        ),
+    }
+)
+API.update(
+    {
+        "wuye_billing_api_waivers_list_discount_rules": op(
+            "GET",
+            _api(lambda c: "/billing/discount-rules"),
+            BILLING_VIEW_X,
+            target=lambda c: _waivers(c)["rule"].id,
+        ),
+        "wuye_billing_api_waivers_list_waivers": op(
+            "GET",
+            _api(lambda c: "/billing/waivers"),
+            WAIVER_OF_B,
+            target=lambda c: _waivers(c)["pending"].id,
+        ),
+        "wuye_billing_api_waivers_propose_waiver": op(
+            "POST",
+            _api(lambda c: "/billing/waivers"),
+            staff_may("billing.manage"),
+            data=lambda c, n: {
+                "house_id": c.house_b.id,
+                "rule_id": _waivers(c)["rule"].id,
+                "start_month": "2026-05-01",
+                "end_month": "2026-06-30",
+                "reason": f"空置{_n(n)}",
+            },
+        ),
+        "wuye_billing_api_waivers_decide_waiver": op(
+            "POST",
+            _api(lambda c: f"/billing/waivers/{_waivers(c)['pending'].id}/decision"),
+            WAIVER_DECIDERS_X,
+            data=lambda c, n: {"approve": True, "note": "矩阵"},
+        ),
+    }
+)
+
+
+# --- meter readings on the phone and the fees console's workbook imports ---
+def _billing_workbook(sheet, headers, row):
+    """A one-row .xlsx upload (made afresh for every cell: a file is read once)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    book = openpyxl.Workbook()
+    book.active.title = sheet
+    book.active.append(headers)
+    book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return SimpleUploadedFile(f"{sheet}.xlsx", out.getvalue())
+
+
+def _reading_file(cast):
+    """Today's reading 100.5 of house B's water meter (X's matrix-water, never read)."""
+    from django.utils import timezone
+
+    _fees(cast)
+    headers = ["楼栋", "单元", "房号", "收费项目", "抄表日期", "本次读数", "换表"]
+    today = timezone.localdate().isoformat()
+    return _billing_workbook(
+        "抄表", headers, ["1栋", "1单元", "0102", "matrix-water", today, 100.5]
+    )
+
+
+def _opening_file(cast):
+    """House B owed 10.00 of X's property fee for 2025-11."""
+    _fees(cast)
+    headers = ["房屋编号", "楼栋", "单元", "房号", "收费项目", "所属期间", "应收金额", "已收金额"]
+    return _billing_workbook(
+        "期初欠费", headers, [None, "1栋", "1单元", "0102", "matrix-wuye", "2025-11", 10]
+    )
+
+
+METER_READERS_X = staff_may("billing.meters")
+
+PAGES.update(
+    {
+        "meters_field:home": page(
+            "meters_field:home",
+            METER_READERS_X,
+            target=lambda c: reverse("meters_field:community", args=[c.community_x.id]),
+        ),
+        "meters_field:community": page(
+            "meters_field:community", METER_READERS_X, args=lambda c: [c.community_x.id]
+        ),
+        "meters_field:building": page(
+            "meters_field:building", METER_READERS_X, args=lambda c: [c.building_x1.id]
+        ),
+        "meters_field:unit": page(
+            "meters_field:unit", METER_READERS_X, args=lambda c: _fees(c) and [c.unit_x1.id]
+        ),
+        "meters_field:record": page(
+            "meters_field:record",
+            METER_READERS_X,
+            args=lambda c: [c.house_b.id],
+            data=lambda c, n: {"fee_item": _fees(c)["water"].id, "value": "100.5"},
+        ),
+        "billing:reading_import": page(
+            "billing:reading_import",
+            METER_READERS_X,
+            data=lambda c, n: {"community": c.community_x.id, "file": _reading_file(c)},
+        ),
+        "billing:reading_template": Case(
+            "GET",
+            lambda c: reverse("billing:reading_template") + f"?community={c.community_x.id}",
+            METER_READERS_X,
+        ),
+        "billing:opening_import": page(
+            "billing:opening_import",
+            staff_may("billing.manage"),
+            data=lambda c, n: {"community": c.community_x.id, "file": _opening_file(c)},
+        ),
+        "billing:opening_template": page("billing:opening_template", staff_has("billing.manage")),
+    }
+)
+
+
 # --- completeness -------------------------------------------------------------------
 def _named_patterns(resolver=None, namespace=""):
     resolver = resolver or get_resolver()
@@ -2383,6 +2753,53 @@ def _named_patterns(resolver=None, namespace=""):
             yield from _named_patterns(entry, ns)
         elif isinstance(entry, URLPattern) and entry.name:
             yield namespace + entry.name
+
+
+# --- 催缴 (dunning): console pages ---
+def _dunning(cast):
+    """Finance's letter to house A about its 88.00 repair bill (once per cell)."""
+    from wuye.billing import dunning
+    from wuye.billing.models import DunningNotice
+
+    found = DunningNotice.objects.filter(house=cast.house_a).first()
+    if found is None:
+        _fees(cast)
+        found = dunning.send_reminders(
+            actor=cast.actor("finance"), house_ids=[cast.house_a.id], channel="letter"
+        ).notices[0]
+    return found
+
+
+PAGES.update(
+    {
+        # House A owes the repair bill of _fees (due 2026-06-15).
+        "billing:dunning": page(
+            "billing:dunning",
+            staff_may("billing.view"),
+            target=lambda c: _fees(c) and reverse("billing:dunning_house", args=[c.house_a.id]),
+        ),
+        "billing:dunning_export": page("billing:dunning_export", staff_has("billing.view")),
+        "billing:dunning_send": page(
+            "billing:dunning_send",
+            staff_may("billing.collect"),
+            data=lambda c, n: (
+                _fees(c)
+                and {"houses": [c.house_a.id], "channel": "phone", "note": f"矩阵催缴{_n(n)}"}
+            ),
+        ),
+        "billing:dunning_batch": page(
+            "billing:dunning_batch", staff_may("billing.view"), args=lambda c: [_dunning(c).batch]
+        ),
+        "billing:dunning_letters": page(
+            "billing:dunning_letters",
+            staff_may("billing.collect"),
+            args=lambda c: [_dunning(c).batch],
+        ),
+        "billing:dunning_house": page(
+            "billing:dunning_house", staff_may("billing.view"), args=lambda c: [c.house_a.id]
+        ),
+    }
+)
 
 
 def test_every_page_is_in_the_matrix():

@@ -12,6 +12,9 @@ from ninja.security import HttpBearer, SessionAuth
 from wuye.accounts.api import auth_router, tokens_router
 from wuye.accounts.services import user_for_token
 from wuye.billing.api import router as billing_router
+from wuye.billing.api_disclosures import router as disclosures_router
+from wuye.billing.api_money import router as billing_money_router
+from wuye.billing.api_waivers import router as waivers_router
 from wuye.core.api_photos import router as photos_router
 from wuye.estates.api import router as estates_router
 from wuye.facilities.api import router as facilities_router
@@ -98,5 +101,8 @@ for _router in (
     facilities_router,
     incidents_router,
     billing_router,
+    billing_money_router,
+    disclosures_router,
+    waivers_router,
 ):
     api.add_router("/v1/", _router)

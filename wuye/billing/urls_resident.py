@@ -14,3 +14,17 @@ urlpatterns = [
     path("pay/<slug:out_trade_no>/cancel/", views.cashier_cancel, name="cashier_cancel"),
     path("pay/<slug:out_trade_no>/result/", views.result, name="result"),
 ]
+
+# 收支公示: the published reports of the resident's communities.
+from wuye.billing import views_disclosures as disclosure_views  # noqa: E402
+
+urlpatterns += [
+    path("disclosures/", disclosure_views.resident_list, name="disclosure_list"),
+    path("disclosures/<int:pk>/", disclosure_views.resident_detail, name="disclosure_detail"),
+    path("disclosures/<int:pk>/pdf/", disclosure_views.resident_pdf, name="disclosure_pdf"),
+]
+
+# An unpaid online order given up by the resident who started it (wuye.billing.orders).
+urlpatterns += [
+    path("pay/<slug:out_trade_no>/close/", views.order_cancel, name="order_cancel"),
+]
