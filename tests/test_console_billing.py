@@ -221,7 +221,7 @@ def test_price_change_into_issued_months_is_refused_on_the_form(cast):
 # --- bill runs through the pages --------------------------------------------------------------
 
 
-def test_preview_then_issue_through_the_pages(cast):
+def test_preview_then_issue_through_the_pages(cast, django_capture_on_commit_callbacks):
     fee(cast)
     client = cast.client("finance")
     response = client.post(
@@ -234,12 +234,13 @@ def test_preview_then_issue_through_the_pages(cast):
     # 2 houses × 89.50 m² × 2.35 = 210.325 → 210.33 each
     assert "Property fee" in page and "¥420.66" in page and "Issue" in page
     assert not Bill.objects.exists()
-    response = client.post(reverse("billing:run_issue", args=[run.pk]))
+    with django_capture_on_commit_callbacks(execute=True):  # the worker issues it
+        response = client.post(reverse("billing:run_issue", args=[run.pk]))
     assert response.status_code == 302
     run.refresh_from_db()
     assert run.state == BillRun.State.ISSUED and run.bills_created == 2
     page = client.get(reverse("billing:run_detail", args=[run.pk])).content.decode()
-    assert "Issued" in page and "Issuing started" in page
+    assert "Issued" in page and "Queued to issue" in page and "Issuing started" in page
     second = client.post(
         reverse("billing:run_create"),
         {"community": cast.community_x.pk, "period_kind": "month", "period_start": "2026-02-01"},

@@ -341,13 +341,18 @@ def get_run(request, run_id: Id):
 @router.post(
     "/billing/runs/{run_id}/issue",
     response={200: RunOut, **WRITE_ERRORS},
-    summary="Issue (or resume) a bill run",
-    description="billing.manage in the run's scope. Writes the bills in batches; a failed "
-    "run resumes from its checkpoint and bills already there are skipped. Houses with a "
-    "prepaid balance pay their new bills from it.",
+    summary="Issue (or resume) a bill run in the background",
+    description="billing.manage in the run's scope. Queues a previewed or failed run and "
+    "returns it with state `queued`; the background worker then issues it (state "
+    "`issuing`, then `issued`, or `failed` with `error`). Poll `GET /billing/runs/{run_id}` "
+    "for progress: `lines_done` of `bills_planned`; `bills_created` and `amount_issued` are "
+    "set when it is issued. The worker writes the bills in batches; a failed run resumes "
+    "from its checkpoint when issued again and bills already there are skipped. Houses "
+    "with a prepaid balance pay their new bills from it. A run already queued, issuing or "
+    "issued is refused (400).",
 )
 def issue_run(request, run_id: Id):
     who = actor(request)
     run = get_visible_or_404(BillRun.objects.select_related("company", "community"), who, pk=run_id)
-    runs.issue_run(actor=who, run=run)
+    runs.queue_run(actor=who, run=run)
     return _run_detail().get(pk=run.pk)

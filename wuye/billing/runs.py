@@ -18,6 +18,11 @@ Issuing streams the charging rows in (fee item, house) order and writes bills in
 with ``bulk_create(ignore_conflicts=True)`` on the bill's unique key; each batch commits
 with the run's progress counters and checkpoint, so a run killed mid-way is issued again
 from where it stopped, and anything written twice is silently skipped by the key.
+
+Issuing happens in the background: ``queue_run`` moves a previewed or failed run to
+queued and enqueues ``wuye.billing.tasks.issue_bill_run`` once the transaction commits;
+the worker calls ``issue_queued`` → ``issue_run`` as the person who queued it. Pages poll
+the run's counters while it issues.
 """
 
 import datetime
@@ -32,6 +37,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wuye.accounts.actor import Actor
 from wuye.billing import money
 from wuye.billing.models import (
     Bill,
@@ -49,7 +55,15 @@ from wuye.core.services import require
 
 BATCH_SIZE = 2000
 MONTHS = {FeeItem.Cycle.MONTH: 1, FeeItem.Cycle.QUARTER: 3, FeeItem.Cycle.YEAR: 12}
-BUSY = (BillRun.State.ISSUING, BillRun.State.ISSUED, BillRun.State.FAILED)
+BUSY = (
+    BillRun.State.QUEUED,
+    BillRun.State.ISSUING,
+    BillRun.State.ISSUED,
+    BillRun.State.FAILED,
+)
+# A run in these states is queued or being issued by the worker: not queued again.
+IN_PROGRESS = (BillRun.State.QUEUED, BillRun.State.ISSUING)
+QUEUEABLE = (BillRun.State.PREVIEWED, BillRun.State.FAILED)
 
 
 def period_bounds(kind: str, start: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -394,11 +408,8 @@ def _begin(actor, run) -> tuple[BillRun, BillingPolicy]:
             locked.period_start,
             exclude=locked.pk,
         )
-        kind = (
-            BillRunEvent.Kind.STARTED
-            if locked.state == BillRun.State.PREVIEWED
-            else BillRunEvent.Kind.RESUMED
-        )
+        # Started the first time it issues (from previewed or queued), resumed after that.
+        kind = BillRunEvent.Kind.STARTED if locked.started_at is None else BillRunEvent.Kind.RESUMED
         _event(
             locked, kind, actor, locked.state, BillRun.State.ISSUING, checkpoint=locked.checkpoint
         )
@@ -443,16 +454,18 @@ def _finish(actor, run) -> BillRun:
     return locked
 
 
-def _fail(actor, run, exc) -> None:
+def _fail(actor, run, exc, from_state=BillRun.State.ISSUING) -> None:
+    error = exc if isinstance(exc, str) else repr(exc)
     with transaction.atomic():
-        BillRun.objects.filter(pk=run.pk).update(state=BillRun.State.FAILED, error=repr(exc)[:2000])
-        _event(run, BillRunEvent.Kind.FAILED, actor, BillRun.State.ISSUING, BillRun.State.FAILED)
+        BillRun.objects.filter(pk=run.pk).update(state=BillRun.State.FAILED, error=error[:2000])
+        _event(run, BillRunEvent.Kind.FAILED, actor, from_state, BillRun.State.FAILED)
 
 
 def issue_run(*, actor, run: BillRun, batch_size: int = BATCH_SIZE) -> BillRun:
-    """Write the run's bills (previewed → issuing → issued). A failed or interrupted run
-    is resumed from its checkpoint; bills that exist already are skipped by their key.
-    Not atomic as a whole on purpose: each batch commits with its progress."""
+    """Write the run's bills (previewed or queued → issuing → issued). A failed or
+    interrupted run is resumed from its checkpoint; bills that exist already are skipped
+    by their key. Not atomic as a whole on purpose: each batch commits with its progress.
+    Pages and the API queue runs instead (``queue_run``); the worker lands here."""
     _require_scope(actor, run.company, run.community)
     run, policy = _begin(actor, run)
     lines = bill_lines(run, policy, run.checkpoint)
@@ -465,3 +478,68 @@ def issue_run(*, actor, run: BillRun, batch_size: int = BATCH_SIZE) -> BillRun:
     run = _finish(actor, run)
     deduct_after_run(run)  # 预存: houses with a prepaid balance pay their new bills from it
     return run
+
+
+# --- in the background ----------------------------------------------------------------
+
+
+def queue_run(*, actor, run: BillRun) -> BillRun:
+    """Queue a previewed or failed run to be issued by the worker (→ queued); the task is
+    enqueued only once the queued state is committed, so the worker always finds it.
+    A run already queued, issuing or issued, or an overlapping run, is refused."""
+    from wuye.billing.tasks import issue_bill_run
+
+    _require_scope(actor, run.company, run.community)
+    with transaction.atomic():
+        BillingPolicy.objects.select_for_update().get(pk=policy_for(run.company).pk)
+        locked = BillRun.objects.select_for_update().get(pk=run.pk)
+        if locked.state == BillRun.State.ISSUED:
+            raise ValidationError(_("This bill run is already issued."))
+        if locked.state not in QUEUEABLE:
+            raise ValidationError(_("This bill run is already queued or being issued."))
+        _refuse_busy(
+            locked.company_id,
+            locked.community_id,
+            locked.period_kind,
+            locked.period_start,
+            exclude=locked.pk,
+        )
+        _event(locked, BillRunEvent.Kind.QUEUED, actor, locked.state, BillRun.State.QUEUED)
+        locked.state = BillRun.State.QUEUED
+        locked.error = ""
+        locked.save(update_fields=["state", "error"])
+        run_id = locked.pk
+        transaction.on_commit(lambda: issue_bill_run.enqueue(run_id))
+    return locked
+
+
+def _queued_by(run: BillRun):
+    event = run.events.filter(kind=BillRunEvent.Kind.QUEUED).order_by("-id").first()
+    return event.actor if event is not None else run.created_by
+
+
+def issue_queued(run_id: int) -> str:
+    """The worker's part of ``queue_run``: issue the run as the person who queued it
+    (their permissions are checked again). A run that cannot start (an overlapping run
+    issued meanwhile, the permission gone) is marked failed with the reason, so the page
+    stops waiting and offers to resume. Returns the run's state."""
+    run = BillRun.objects.select_related("company", "community").filter(pk=run_id).first()
+    if run is None or run.state != BillRun.State.QUEUED:
+        return "skipped"  # issued or resumed by hand meanwhile: nothing to do
+    user = _queued_by(run)
+    actor = Actor(user) if user is not None else None
+    try:
+        if actor is None:
+            raise PermissionDenied(MANAGE)
+        return issue_run(actor=actor, run=run, batch_size=BATCH_SIZE).state
+    except (ValidationError, PermissionDenied) as exc:
+        run.refresh_from_db(fields=["state"])
+        if run.state != BillRun.State.QUEUED:
+            raise  # it failed while issuing: issue_run recorded it
+        reason = (
+            " ".join(exc.messages)
+            if isinstance(exc, ValidationError)
+            else _("The person who queued this run may no longer issue it.")
+        )
+        _fail(actor, run, reason, from_state=BillRun.State.QUEUED)
+        return BillRun.State.FAILED

@@ -352,12 +352,13 @@ class RunOut(Schema):
     period_start: datetime.date
     period_end: datetime.date
     state: RunStateValue = Field(
-        description="previewed → issuing → issued; failed runs are resumed by issuing again."
+        description="previewed → queued → issuing → issued (in the background); failed "
+        "runs are resumed by issuing again."
     )
     bills_planned: int
     amount_planned: Decimal
     items: list[RunItemOut] = Field(description="The preview per fee item.")
-    lines_done: int = Field(description="Progress while issuing.")
+    lines_done: int = Field(description="Progress while issuing: lines done of bills_planned.")
     bills_created: int
     bills_skipped: int = Field(description="Bills that existed already (a rerun).")
     amount_issued: Decimal

@@ -8,8 +8,11 @@ collection rate, meter readings; Excel exports of bills and arrears.
 ``meters``, whose ValidationErrors are shown on the form they came from.
 """
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Sum
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -57,6 +60,7 @@ STATUS_BADGE = {
 }
 RUN_BADGE = {
     BillRun.State.PREVIEWED: "info",
+    BillRun.State.QUEUED: "warning",
     BillRun.State.ISSUING: "warning",
     BillRun.State.ISSUED: "success",
     BillRun.State.FAILED: "danger",
@@ -261,7 +265,31 @@ def run_create(request):
     )
 
 
-def _run_page(request, run, issue_error=None):
+def _run_progress(run) -> dict:
+    """What the progress bar shows. While the worker issues, the bills written so far
+    are counted from the bills themselves (the run's totals are set when it finishes)."""
+    busy = run.state in runs.IN_PROGRESS
+    if busy:
+        written = Bill.objects.filter(run=run).aggregate(n=Count("id"), amount=Sum("amount"))
+        created, amount = written["n"], written["amount"] or Decimal(0)
+    else:
+        created, amount = run.bills_created, run.amount_issued
+    done = min(run.lines_done, run.bills_planned)
+    percent = round(done * 100 / run.bills_planned) if run.bills_planned else 0
+    if run.state == BillRun.State.ISSUED:
+        percent = 100
+    return {
+        "run": run,
+        "badge": RUN_BADGE.get(run.state, ""),
+        "polling": busy,
+        "progress": percent,
+        "lines_shown": done,
+        "created": created,
+        "amount": amount,
+    }
+
+
+def _run_page(request, run, issue_error=None, status=200):
     actor = request.actor
     manage = actor.has_perm(MANAGE) and (
         run.community_id in actor.community_ids
@@ -272,22 +300,18 @@ def _run_page(request, run, issue_error=None):
         {"name": row["name"], "code": row["code"], "bills": row["bills"], "amount": row["amount"]}
         for row in run.preview.get("items", {}).values()
     ]
-    progress = (
-        min(100, round(run.lines_done * 100 / run.bills_planned)) if run.bills_planned else 100
-    )
     return render(
         request,
         "billing/console/run_detail.html",
         {
-            "run": run,
-            "badge": RUN_BADGE.get(run.state, ""),
+            **_run_progress(run),
             "items": items,
             "events": run.events.select_related("actor").order_by("id"),
-            "progress": progress,
-            "can_issue": manage and run.state != BillRun.State.ISSUED,
+            "can_issue": manage and run.state in runs.QUEUEABLE,
             "issue_error": issue_error,
             "breadcrumbs": _crumbs((_("Bill runs"), reverse("billing:run_list")), (str(run), None)),
         },
+        status=status,
     )
 
 
@@ -300,22 +324,31 @@ def run_detail(request, pk):
     return _run_page(request, run)
 
 
+@require_GET
+@console_view(VIEW)
+def run_progress(request, pk):
+    """The progress bar alone, polled by the run's page every 2 s while it issues. Once
+    the run is issued or failed, the page reloads itself to show the result."""
+    run = get_visible_or_404(BillRun.objects.all(), request.actor, pk=pk)
+    response = render(request, "billing/console/_run_progress.html", _run_progress(run))
+    if request.headers.get("HX-Request") and run.state not in runs.IN_PROGRESS:
+        response["HX-Refresh"] = "true"
+    return response
+
+
 @require_POST
 @console_view(MANAGE)
 def run_issue(request, pk):
-    """Issue (or resume) a previewed run; a refusal is shown on the run's page."""
+    """Queue a previewed run (or resume a failed one) for the worker to issue; the page
+    then shows its progress. A refusal is shown on the run's page."""
     actor = request.actor
     run = get_visible_or_404(BillRun.objects.select_related("community", "company"), actor, pk=pk)
     try:
-        run = runs.issue_run(actor=actor, run=run)
+        run = runs.queue_run(actor=actor, run=run)
     except ValidationError as exc:
         run.refresh_from_db()
-        return _run_page(request, run, issue_error=" ".join(exc.messages))
-    messages.success(
-        request,
-        _("%(n)d bills issued, %(amount)s in total.")
-        % {"n": run.bills_created, "amount": f"¥{run.amount_issued:,.2f}"},
-    )
+        return _run_page(request, run, issue_error=" ".join(exc.messages), status=400)
+    messages.success(request, _("Bill run queued: the bills are being issued in the background."))
     return redirect("billing:run_detail", pk=run.pk)
 
 
