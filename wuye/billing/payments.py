@@ -8,7 +8,8 @@ Rules:
   (``wuye.billing.money.allocate``); never more than a bill's balance; the rest is a
   deposit on the house's general prepaid account;
 - a bill's ``paid_amount`` = Σ its allocations (net of refunds) + Σ prepaid deductions
-  for it; a prepaid account's ``balance`` = Σ its entries;
+  for it − Σ what a later credit gave back to 预存 (``return_to_prepaid``: deposits that
+  name the bill); a prepaid account's ``balance`` = Σ its entries;
 - receipt numbers ``SJ-<COMPANY>-<YYYYMM>-<nnnnnn>`` come from a per-company-per-month
   counter row locked for the transaction: unique and without gaps (this serialises a
   company's payments of a month; each holds the lock for one short transaction);
@@ -89,9 +90,10 @@ def next_receipt_no(company, at) -> str:
 # --- bills and prepaid accounts -------------------------------------------------------
 
 
-def _lock_bills(house, bill_ids) -> list[Bill]:
+def _lock_bills(house, bill_ids, skip_void: bool = False) -> list[Bill]:
     """The house's unsettled bills to pay, locked, oldest due date first. Chosen bills of
-    another house (or company) or void ones are refused by number."""
+    another house (or company) are refused by number, and so are void ones unless
+    ``skip_void`` (money the provider confirmed for a bill voided since)."""
     if bill_ids is None:
         locked = Bill.objects.select_for_update().filter(house=house).unsettled().order_by("id")
         return sorted(locked, key=lambda bill: (bill.due_date, bill.id))
@@ -103,7 +105,7 @@ def _lock_bills(house, bill_ids) -> list[Bill]:
             raise ValidationError(
                 {"bill_ids": _("Bill %(id)s is not a bill of this house.") % {"id": bill_id}}
             )
-        if bill.status == Bill.Status.VOID:
+        if bill.status == Bill.Status.VOID and not skip_void:
             raise ValidationError({"bill_ids": _("Bill %(id)s is void.") % {"id": bill_id}})
     unsettled = [found[i] for i in ids if found[i].status in Bill.UNSETTLED]
     return sorted(unsettled, key=lambda bill: (bill.due_date, bill.id))
@@ -168,6 +170,65 @@ def deduct_prepaid(*, house, at=None) -> Decimal:
     return _deduct(house, bills, at or timezone.now())
 
 
+def return_to_prepaid(bill: Bill, amount: Decimal, *, at) -> None:
+    """Give ``amount`` of what a locked bill has been paid back to the house's prepaid
+    balance (预存): a credit granted after payment (a waiver's 减免) leaves money on the
+    bill that is no longer owed. Prepaid deductions for the bill go back to the account
+    they came from first, then payments, newest first, to the general account. Each
+    return is a deposit naming the bill (and the payment the money came from), so the
+    ledgers still add up (paid = allocations + deductions − returns), a refund of that
+    payment finds the money on the prepaid account, and the payment's receipt still
+    shows what it paid when it was made."""
+    left = amount
+    deducted = dict(
+        PrepaidEntry.objects.filter(bill=bill, payment__isnull=True)
+        .values("account_id")
+        .annotate(net=Sum("amount"))
+        .values_list("account_id", "net")
+    )
+    allocations = list(bill.allocations.select_related("payment").order_by("-id"))
+    general = None
+    if allocations:
+        general, _created = PrepaidAccount.objects.get_or_create(
+            house_id=bill.house_id,
+            fee_item=None,
+            defaults={"company_id": bill.company_id, "community_id": bill.community_id},
+        )
+    ids = [*deducted, *([general.pk] if general else [])]
+    accounts = PrepaidAccount.objects.select_for_update().filter(pk__in=ids).order_by("id")
+    locked = {account.pk: account for account in accounts}  # in id order: the lock order
+    for account_id, net in sorted(deducted.items()):
+        take = min(-net, left)
+        if take > 0:
+            _post(locked[account_id], PrepaidEntry.Kind.DEPOSIT, take, at=at, bill=bill)
+            left -= take
+    general = locked.get(general.pk) if general else None
+    returned = _returned(bill.prepaid_entries.filter(payment__isnull=False), "payment_id")
+    for allocation in allocations:
+        net = allocation.amount - allocation.refunded_amount
+        take = min(net - returned.get(allocation.payment_id, ZERO), left)
+        if take > 0:
+            _post(
+                general,
+                PrepaidEntry.Kind.DEPOSIT,
+                take,
+                at=at,
+                payment=allocation.payment,
+                bill=bill,
+            )
+            left -= take
+    if left > 0:
+        raise ValidationError(_("Less than that has been paid on this bill."))
+    _add_paid(bill, -amount)
+
+
+def _returned(entries, key: str) -> dict:
+    """Deposits that gave a paid bill's money back to 预存 (``return_to_prepaid``), summed
+    by ``key``."""
+    rows = entries.filter(kind=PrepaidEntry.Kind.DEPOSIT, bill__isnull=False).values(key)
+    return dict(rows.annotate(s=Sum("amount")).values_list(key, "s"))
+
+
 def deduct_after_run(run) -> int:
     """Prepaid auto-deduction for the houses that got bills in ``run`` and have a prepaid
     balance (one short transaction per house); returns the number of houses paid from."""
@@ -204,10 +265,13 @@ def record_payment(
     reference: str = "",
     idempotency_key: str = "",
     use_prepaid: bool = False,
+    skip_void: bool = False,
     at=None,
 ) -> Payment:
     """The payment itself, after the caller has checked who may take it (a cashier in
-    ``collect``, a verified provider notification for online payments)."""
+    ``collect``, a verified provider notification for online payments). With
+    ``skip_void``, chosen bills voided meanwhile are passed over (their share goes to the
+    prepaid balance) instead of refusing the money."""
     amount = clean_amount(amount)
     if method not in Payment.Method.values:
         raise ValidationError({"method": _("Choose how the money was paid.")})
@@ -220,7 +284,7 @@ def record_payment(
         if first is not None:
             transaction.set_rollback(True)  # give the receipt number back
             return first
-        bills = _lock_bills(house, bill_ids)
+        bills = _lock_bills(house, bill_ids, skip_void)
         if use_prepaid:
             _deduct(house, bills, at)
         payment = Payment.objects.create(
@@ -377,6 +441,9 @@ def _reverse(payment: Payment, amount: Decimal, at) -> None:
     allocations newest first (bills go back to partially paid or open)."""
     remaining = amount
     allocations = list(payment.allocations.order_by("-id"))
+    # What a waiver's credit gave back to 预存 is no longer on the bill (it is taken from
+    # the unspent deposit below, or it was spent).
+    returned = _returned(payment.prepaid_entries, "bill_id")
     bills = Bill.objects.select_for_update().filter(pk__in=[a.bill_id for a in allocations])
     bills = {bill.id: bill for bill in bills.order_by("id")}  # bills before accounts
     account = (
@@ -390,7 +457,8 @@ def _reverse(payment: Payment, amount: Decimal, at) -> None:
             _post(account, PrepaidEntry.Kind.REFUND, -take, at=at, payment=payment)
             remaining -= take
     for allocation in allocations:
-        take = min(allocation.amount - allocation.refunded_amount, remaining)
+        net = allocation.amount - allocation.refunded_amount
+        take = min(net - returned.get(allocation.bill_id, ZERO), remaining)
         if take <= 0:
             continue
         allocation.refunded_amount += take

@@ -264,7 +264,8 @@ def receipt_lines(payment: Payment) -> list[dict]:
             "bill__due_date", "bill_id"
         )
     ]
-    deposit = payment.prepaid_entries.filter(kind=PrepaidEntry.Kind.DEPOSIT).aggregate(
+    # Money a later waiver gave back from a bill (it names the bill) is not on the receipt.
+    deposit = payment.prepaid_entries.filter(kind=PrepaidEntry.Kind.DEPOSIT, bill=None).aggregate(
         s=Sum("amount")
     )["s"]
     if deposit:

@@ -11,6 +11,9 @@ least one day of the period. Amounts:
   of the period's first month (tiered if the rate has tiers); a house without a reading
   in the period gets no bill yet;
 - the month's price is the rate effective on the month's first day;
+- an approved waiver (减免, ``wuye.billing.waivers``) takes its rate off the months it
+  covers: the bill is the rounded amount minus the rounded discount, both in ``detail``;
+  a bill waived down to 0.00 is still written (paid, nothing owed) to explain it;
 - one rounding per bill, after proration (``wuye.billing.money``); nothing is billed
   for a line that comes to 0.00.
 
@@ -38,7 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wuye.accounts.actor import Actor
-from wuye.billing import money
+from wuye.billing import money, waivers
 from wuye.billing.models import (
     Bill,
     BillingPolicy,
@@ -167,8 +170,9 @@ class _Pricer:
     """Turns one house's charging of one fee item in one period into a bill amount and
     the detail a resident reads."""
 
-    def __init__(self, item, run, policy):
+    def __init__(self, item, run, policy, waived=None):
         self.item, self.run = item, run
+        self.waived = waived or {}  # house id -> approved waivers (减免) of this item
         self.rules = money.Rules.of(policy)
         self.tier_mode = policy.tier_mode
         self.rates = _Rates(item)
@@ -179,16 +183,32 @@ class _Pricer:
         rate = self.rates.for_month(month)
         return rate.unit_price if rate else Decimal(0)
 
-    def prorated(self, area, intervals) -> tuple[Decimal, dict]:
-        shares = money.month_shares(
-            self.run.period_start, self.run.period_end, intervals, self.rules
-        )
+    def _monthly(self, area):
         per_area = self.item.kind == FeeItem.Kind.AREA
 
         def monthly(month):
             price = self._monthly_price(month)
             return area * price if per_area else price
 
+        return monthly
+
+    def month_amounts(self, area, intervals) -> dict[datetime.date, Fraction]:
+        """The exact amount of each month charged (before rounding and discounts)."""
+        shares = money.month_shares(
+            self.run.period_start, self.run.period_end, intervals, self.rules
+        )
+        return self._amounts(shares, self._monthly(area))
+
+    @staticmethod
+    def _amounts(shares, monthly) -> dict[datetime.date, Fraction]:
+        return {s.month: Fraction(monthly(s.month)) * s.fraction for s in shares if s.days}
+
+    def prorated(self, area, intervals, house_id=None) -> tuple[Decimal, dict]:
+        shares = money.month_shares(
+            self.run.period_start, self.run.period_end, intervals, self.rules
+        )
+        per_area = self.item.kind == FeeItem.Kind.AREA
+        monthly = self._monthly(area)
         exact = money.prorated_exact(shares, monthly)
         months = [
             {
@@ -202,7 +222,18 @@ class _Pricer:
         detail = {"kind": self.item.kind, "months": months}
         if per_area:
             detail |= {"area": str(area), "area_basis": self.item.area_basis}
-        return self._rounded(exact, detail)
+        amount, detail = self._rounded(exact, detail)
+        if self.waived.get(house_id):
+            amount, detail = waivers.discounted(
+                self.run.period_start,
+                self.run.period_end,
+                self._amounts(shares, monthly),
+                self.waived[house_id],
+                self.rules,
+                amount,
+                detail,
+            )
+        return amount, detail
 
     def metered(self, usage) -> tuple[Decimal, dict]:
         rate = self.rates.for_month(self.run.period_start)
@@ -249,6 +280,8 @@ class _Pricer:
             amount=amount,
             due_date=self.due_date,
             detail=detail,
+            # A month waived in full leaves nothing owed: the bill stays to explain it.
+            status=Bill.Status.PAID if amount == 0 else Bill.Status.OPEN,
         )
 
 
@@ -267,11 +300,12 @@ def _items(run) -> list[FeeItem]:
 def bill_lines(run, policy, checkpoint: dict | None = None) -> Iterator[Bill]:
     """The bills of a run (unsaved), in (fee item, house) order, after ``checkpoint``."""
     checkpoint = checkpoint or {}
+    approved = waivers.approved_in(run)  # one query for the whole run
     for item in _items(run):
         if item.id < checkpoint.get("item", 0):
             continue
         after = checkpoint.get("house", 0) if item.id == checkpoint.get("item") else 0
-        pricer = _Pricer(item, run, policy)
+        pricer = _Pricer(item, run, policy, approved.get(item.id))
         houses = _houses(item, run.period_start, run.period_end, after)
         if item.kind == FeeItem.Kind.METERED:
             usages = _readings(item, run.period_start, run.period_end, after)
@@ -281,12 +315,22 @@ def bill_lines(run, policy, checkpoint: dict | None = None) -> Iterator[Bill]:
             )
         else:
             lines = (
-                (house_id, community_id, pricer.prorated(area, intervals))
+                (house_id, community_id, pricer.prorated(area, intervals, house_id))
                 for house_id, community_id, area, intervals in houses
             )
         for house_id, community_id, (amount, detail) in lines:
-            if amount != 0:
+            if amount != 0 or detail.get("discounts"):
                 yield pricer.bill(house_id, community_id, amount, detail)
+
+
+def house_month_amounts(item, house_id: int, start, end, policy) -> dict:
+    """The exact amount of each natural month ``start``..``end`` a run would bill the
+    house for ``item`` with its charging, area and prices as they stand (no discounts):
+    what a prepayment has to cover (``wuye.billing.waivers``)."""
+    pricer = _Pricer(item, BillRun(period_start=start, period_end=end), policy)
+    for found, _community_id, area, intervals in _houses(item, start, end, house_id - 1):
+        return pricer.month_amounts(area, intervals) if found == house_id else {}
+    return {}
 
 
 # --- preview and issue ----------------------------------------------------------------

@@ -260,7 +260,9 @@ class PaymentOut(PaymentListOut):
 
     @staticmethod
     def resolve_to_prepaid(obj) -> Decimal:
-        return sum((e.amount for e in obj.prepaid_entries.all() if e.amount > 0), Decimal("0"))
+        # Not what a later waiver gave back from a bill (those deposits name the bill).
+        entries = obj.prepaid_entries.all()
+        return sum((e.amount for e in entries if e.amount > 0 and e.bill_id is None), Decimal("0"))
 
 
 class PaymentFilters(Schema):

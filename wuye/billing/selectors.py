@@ -32,8 +32,17 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
-from wuye.billing.models import Bill, BillingPolicy, Charging, FeeItem, FeeRate, Rounding
+from wuye.billing.models import (
+    Bill,
+    BillingPolicy,
+    Charging,
+    DiscountRule,
+    FeeItem,
+    FeeRate,
+    Rounding,
+)
 from wuye.billing.money import add_months, exact_text, month_end
+from wuye.billing.waivers import percent
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=16, decimal_places=2)
@@ -264,4 +273,16 @@ def explain(bill) -> dict:
         "basis": _choice_label(BillingPolicy.ProrationBasis, detail.get("basis")),
         "note": detail.get("note"),
         "amount": detail.get("amount", str(bill.amount)),
+        # Approved waivers (减免) the run applied: the rounded amount before them, and
+        # what each took off (``wuye.billing.waivers.discounted``).
+        "before_discount": detail.get("before_discount"),
+        "discounts": [
+            {
+                **row,
+                "percent": percent(row["rate"]),
+                "kind_label": _choice_label(DiscountRule.Kind, row.get("kind")),
+                "months_text": ", ".join(row.get("months", [])),
+            }
+            for row in detail.get("discounts", [])
+        ],
     }

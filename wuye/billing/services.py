@@ -286,13 +286,30 @@ def propose_adjustment(*, actor, bill: Bill, kind: str, amount: Decimal, reason:
     return adjustment
 
 
+def require_second_person(actor, proposer_id) -> None:
+    """Four eyes: whoever proposed a change (an adjustment, a waiver) does not decide it."""
+    if proposer_id == actor.user.pk:
+        raise ValidationError(_("Someone other than the proposer must decide."))
+
+
+def apply_to_bill(bill: Bill, signed_amount: Decimal) -> None:
+    """Move a locked bill's adjusted amount by an approved adjustment (the bill's amount
+    stays as issued) and its status with it; never below what has been paid."""
+    adjusted = bill.adjusted_amount + signed_amount
+    if bill.amount + adjusted < bill.paid_amount:
+        raise ValidationError({"amount": _("A credit cannot exceed what is still owed.")})
+    bill.adjusted_amount = adjusted
+    if bill.status != Bill.Status.VOID:
+        bill.status = status_for(bill.amount + adjusted, bill.paid_amount)
+    bill.save(update_fields=["adjusted_amount", "status", "updated_at"])
+
+
 def _lock_pending(actor, adjustment) -> tuple[Adjustment, Bill]:
     require_community(actor, adjustment.bill.community)
     locked = Adjustment.objects.select_for_update().get(pk=adjustment.pk)
     if locked.status != Adjustment.Status.PENDING:
         raise ValidationError(_("This adjustment has already been decided."))
-    if locked.created_by_id == actor.user.pk:
-        raise ValidationError(_("Someone other than the proposer must decide."))
+    require_second_person(actor, locked.created_by_id)
     return locked, Bill.objects.select_for_update().get(pk=locked.bill_id)
 
 
@@ -300,13 +317,7 @@ def _lock_pending(actor, adjustment) -> tuple[Adjustment, Bill]:
 def approve_adjustment(*, actor, adjustment: Adjustment) -> Adjustment:
     """Apply a proposed adjustment to its bill (the bill's amount stays as issued)."""
     locked, bill = _lock_pending(actor, adjustment)
-    adjusted = bill.adjusted_amount + locked.signed_amount
-    if bill.amount + adjusted < bill.paid_amount:
-        raise ValidationError({"amount": _("A credit cannot exceed what is still owed.")})
-    bill.adjusted_amount = adjusted
-    if bill.status != Bill.Status.VOID:
-        bill.status = status_for(bill.amount + adjusted, bill.paid_amount)
-    bill.save(update_fields=["adjusted_amount", "status", "updated_at"])
+    apply_to_bill(bill, locked.signed_amount)
     locked.status = Adjustment.Status.APPROVED
     locked.approved_by = actor.user
     locked.decided_at = timezone.now()
