@@ -25,6 +25,7 @@ urlpatterns = [
     path("console/rounds/", include("wuye.facilities.urls_rounds")),
     path("console/facility-reports/", include("wuye.facilities.urls_reports")),
     path("m/rounds/", include("wuye.facilities.urls_field")),
+    path("m/meters/", include("wuye.billing.urls_field")),
     path("console/incidents/", include("wuye.incidents.urls")),
     path("console/billing/", include("wuye.billing.urls_console")),
     path("console/cashier/", include("wuye.billing.urls_cashier")),
