@@ -4,6 +4,7 @@ enqueues each tick once; the task itself must be safe to run late or twice."""
 import datetime
 
 from wuye.accounts.tasks import purge_expired_sms_codes
+from wuye.billing.tasks import close_expired_orders, post_late_fees
 from wuye.core.periodic import Job
 from wuye.core.tasks import prune_periodic_ticks, purge_idempotency_keys
 from wuye.facilities.tasks import generate_round_tasks, mark_missed_rounds, remind_certificates
@@ -34,4 +35,15 @@ JOBS: list[Job] = [
         every=DAY,
         offset=datetime.timedelta(hours=19, minutes=30),
     ),
+    # Late fees: daily at 02:00 Beijing time (18:00 UTC). The service posts as of the 1st
+    # of the month, at most once per bill and month, so the ticks after the 1st only catch
+    # up a missed one (see wuye.billing.late_fees).
+    Job(
+        "billing.post_late_fees",
+        post_late_fees,
+        every=DAY,
+        offset=datetime.timedelta(hours=18),
+    ),
+    # Online payment orders unpaid after BILLING_ORDER_TTL_MINUTES (wuye.billing.orders).
+    Job("billing.close_expired_orders", close_expired_orders, every=5 * MINUTE),
 ]

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from wuye.billing import exports_cashier, payments, receipts
+from wuye.billing import exports_cashier, late_fees, payments, receipts
 from wuye.billing.exports_console import XLSX_TYPE, spooled_file
 from wuye.billing.forms_cashier import (
     MAX_HOUSES,
@@ -138,8 +138,11 @@ def collect(request, pk):
                 messages.success(request, _("Payment received, receipt %s.") % payment.receipt_no)
                 return redirect("cashier:payment", pk=payment.pk)
     today = timezone.localdate()
+    # The late fee run up since the last posting (posted as a bill on the next 1st).
+    accrued = late_fees.accrued_unposted(late_fees.policy_of(house.company_id), bills, today)
     for bill in bills:
         bill.overdue = bill.due_date < today
+        bill.late_fee_accrued = accrued.get(bill.pk)
     accounts = PrepaidAccount.objects.filter(house=house, balance__gt=0).select_related("fee_item")
     recent = Payment.objects.visible_to(actor).filter(house=house).order_by("-received_at", "-id")
     return render(
@@ -149,6 +152,7 @@ def collect(request, pk):
             "house": house,
             "bills": bills,
             "owed": sum((bill.balance for bill in bills), 0),
+            "late_fee_accrued": sum(accrued.values(), 0),
             "accounts": accounts,
             "prepaid": sum((account.balance for account in accounts), 0),
             "recent": recent[:5],
