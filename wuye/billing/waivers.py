@@ -295,9 +295,9 @@ def _periods(cycle: str, amounts: dict) -> list[list[Fraction]]:
     return list(groups.values())
 
 
-def _check_prepaid(house, rule, amounts: dict, months: int) -> None:
-    """A prepayment discount is for months already paid ahead: the prepaid balance the
-    house can spend on the fee item must hold what the months come to after it."""
+def prepay_needed(house, rule, amounts: dict) -> tuple[Decimal, Decimal]:
+    """(before, after the discount) of the months whose exact amounts are ``amounts``
+    (``runs.house_month_amounts``), rounded per bill as the runs will bill them."""
     rounding = policy_for(house.company).rounding
     rate = Fraction(rule.rate)
     gross = net = Decimal("0.00")
@@ -305,6 +305,13 @@ def _check_prepaid(house, rule, amounts: dict, months: int) -> None:
         whole = money.round_money(sum(period, Fraction(0)), rounding)
         gross += whole
         net += whole - money.round_money(sum(period, Fraction(0)) * rate, rounding)
+    return gross, net
+
+
+def _check_prepaid(house, rule, amounts: dict, months: int) -> None:
+    """A prepayment discount is for months already paid ahead: the prepaid balance the
+    house can spend on the fee item must hold what the months come to after it."""
+    gross, net = prepay_needed(house, rule, amounts)
     balance = PrepaidAccount.objects.filter(house=house).filter(
         Q(fee_item=rule.fee_item) | Q(fee_item__isnull=True)
     ).aggregate(s=Sum("balance"))["s"] or Decimal("0")
