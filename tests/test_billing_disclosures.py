@@ -15,7 +15,8 @@ import openpyxl
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Sum
+from django.db import transaction
+from django.db.models import Sum
 from django.urls import reverse
 
 from wuye.billing import disclosures, payments, services
@@ -205,35 +206,30 @@ def test_months_add_up_to_the_quarter(cast, finance, money):
     )
 
 
-def test_a_money_returned_to_prepaid_moves_from_the_fee_item_to_deposits(cast, finance, items):
-    """A credit after payment gives money back from the bill to 预存 as a deposit naming
-    the bill and the payment (payments.return_to_prepaid): the total stays what was
-    received, the fee item counts only what it kept."""
-    from wuye.billing.models import PrepaidAccount, PrepaidEntry
-
+def test_money_returned_to_prepaid_moves_from_the_fee_item_to_deposits(cast, finance, items):
+    """A credit after payment (a waiver) gives money back from the bill to 预存 as a
+    deposit naming the bill and the payment: the total stays what was received, the fee
+    item counts only what it kept; a refund of that money then leaves the deposits."""
     owed = bill(cast.house_a, items["wuye"], "100", datetime.date(2026, 1, 1))
     payment = pay(finance, cast.house_a, "100", local(2026, 1, 5, 10, 0), [owed])
-    account, _created = PrepaidAccount.objects.get_or_create(
-        house=cast.house_a,
-        fee_item=None,
-        defaults={"company": cast.company, "community": cast.community_x},
-    )
-    PrepaidEntry.objects.create(
-        account=account,
-        kind=PrepaidEntry.Kind.DEPOSIT,
-        amount=D("30"),
-        payment=payment,
-        bill=owed,
-        at=local(2026, 2, 1, 9, 0),
-    )
-    PrepaidAccount.objects.filter(pk=account.pk).update(balance=F("balance") + D("30"))
-    Bill.objects.filter(pk=owed.pk).update(paid_amount=D("70"), adjusted_amount=D("-30"))
-    income = disclosures.received_income(cast.community_x, *Q1)
-    assert [(line.category, line.amount) for line in income] == [
-        ("物业费", D("70.00")),
-        (DEPOSITS, D("30.00")),
-    ]
-    assert sum(line.amount for line in income) == received(cast, *Q1) == D("100")
+    with transaction.atomic():
+        locked = Bill.objects.select_for_update().get(pk=owed.pk)
+        payments.return_to_prepaid(locked, D("30"), at=local(2026, 2, 1, 9, 0))
+        locked.adjusted_amount, locked.status = D("-30"), Bill.Status.PAID  # the credit
+        locked.save(update_fields=["adjusted_amount", "status"])
+
+    def income():
+        found = disclosures.received_income(cast.community_x, *Q1)
+        assert sum(line.amount for line in found) == received(cast, *Q1)
+        return [(line.category, line.amount) for line in found]
+
+    assert income() == [("物业费", D("70.00")), (DEPOSITS, D("30.00"))]
+    refund = payments.request_refund(actor=finance, payment=payment, amount="30", reason="退预存")
+    payments.approve_refund(actor=cast.actor("company_admin"), refund=refund)
+    assert income() == [("物业费", D("70.00"))]
+    refund = payments.request_refund(actor=finance, payment=payment, amount="20", reason="再退")
+    payments.approve_refund(actor=cast.actor("company_admin"), refund=refund)
+    assert income() == [("物业费", D("50.00"))]
 
 
 def test_refresh_picks_up_later_payments_and_publishing_a_stale_draft_is_refused(

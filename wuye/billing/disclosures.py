@@ -109,7 +109,8 @@ def clean_period(period_start, period_end) -> tuple[datetime.date, datetime.date
 
 
 def period_label(start: datetime.date, end: datetime.date) -> str:
-    """2026-09, 2026 Q3, 2026 (a whole year) or 2026-09 – 2026-11."""
+    """2026-09, 2026 Q3, Year 2026 or 2026-09 ~ 2026-11 (a tilde, as on receipts: the
+    PDF fonts have no en dash)."""
     months = (end.year - start.year) * 12 + end.month - start.month + 1
     if months == 1:
         return f"{start:%Y-%m}"
@@ -117,7 +118,7 @@ def period_label(start: datetime.date, end: datetime.date) -> str:
         return _("%(year)d Q%(quarter)d") % {"year": start.year, "quarter": start.month // 3 + 1}
     if months == 12 and start.month == 1:
         return _("Year %(year)d") % {"year": start.year}
-    return f"{start:%Y-%m} – {end:%Y-%m}"
+    return f"{start:%Y-%m} ~ {end:%Y-%m}"
 
 
 def default_title(start: datetime.date, end: datetime.date) -> str:

@@ -27,11 +27,11 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
-from wuye.billing.disclosures import EXPENSE, INCOME, period_label, totals, yuan
-from wuye.billing.exports_console import DATE_FORMAT, MONEY_FORMAT, bold_row, typed_cell
+from wuye.billing.disclosures import EXPENSE, INCOME, totals
 from wuye.billing.models import Disclosure
 from wuye.billing.receipts import amount_in_words
 from wuye.core.labels import LATIN, LATIN_BOLD, clean_text, draw_lines, make_qr, text_width
+from wuye.core.xlsx import MONEY_FORMAT, bold_row, date_cell, time_cell, typed_cell
 
 __all__ = ["render_pdf", "write_workbook"]
 
@@ -41,7 +41,8 @@ SHADE = Color(0.95, 0.96, 0.97)
 ACCENT = Color(0.11, 0.33, 0.62)
 WATERMARK = Color(0.55, 0.55, 0.55, alpha=0.22)
 MARGIN = 16 * mm
-QR_MM = 26
+QR_MM = 24
+BOTTOM = MARGIN + 4 * mm  # the footer line sits below this
 
 
 def _lines(disclosure):
@@ -80,6 +81,12 @@ def _fit(text, size, max_w, font=LATIN) -> str:
     return text + "…"
 
 
+def _money(amount) -> str:
+    """¥1,234.50; a negative amount with an ASCII minus (the PDF fonts have no "−")."""
+    sign = "-" if amount < 0 else ""
+    return f"{sign}¥{abs(amount):,.2f}"
+
+
 class _Notice:
     def __init__(self, disclosure, title):
         self.buffer = io.BytesIO()
@@ -93,6 +100,7 @@ class _Notice:
         self.watermark()
 
     def watermark(self):
+        """DRAFT or WITHDRAWN across the page: such a print is never the notice."""
         state = self.disclosure.state
         if state == Disclosure.State.PUBLISHED:
             return
@@ -102,9 +110,12 @@ class _Notice:
         c.translate(self.width / 2, self.height / 2)
         c.rotate(35)
         c.setFillColor(WATERMARK)
-        size = 96 if text_width(word, LATIN_BOLD, 96) < self.width * 0.9 else 64
+        size = 96
+        while size > 40 and text_width(word, LATIN_BOLD, size) > self.height * 0.8:
+            size -= 4
+        top = size / 2
         draw_lines(
-            c, [word], LATIN_BOLD, size, -self.width, size / 2, bold=True, centre_w=2 * self.width
+            c, [word], LATIN_BOLD, size, -self.width, top, bold=True, centre_w=2 * self.width
         )
         c.restoreState()
 
@@ -122,15 +133,18 @@ class _Notice:
     def down(self, amount):
         self.y -= amount
 
-    def rule(self, colour=RULE, width=0.5, left=None, right=None):
+    def rule(self, colour=RULE, width=0.5):
         self.c.setStrokeColor(colour)
         self.c.setLineWidth(width)
-        self.c.line(self.left if left is None else left, self.y, right or self.right, self.y)
+        self.c.line(self.left, self.y, self.right, self.y)
         self.c.setStrokeColor(black)
 
+    def room(self) -> float:
+        return self.y - BOTTOM
+
     def need(self, height):
-        """A new page unless ``height`` points are left above the bottom margin."""
-        if self.y - height < MARGIN + 10 * mm:
+        """A new page unless ``height`` points are left above the footer."""
+        if self.room() < height:
             self.new_page()
 
     def new_page(self):
@@ -144,15 +158,19 @@ class _Notice:
         d = self.disclosure
         self.c.saveState()
         self.c.setFillColor(GREY)
-        line = f"{d.community.name} · {d.title} · {self.page}"
-        draw_lines(self.c, [clean_text(line)], LATIN, 8, self.left, MARGIN - 2 * mm)
+        line = _fit(f"{d.community.name} · {d.title}", 8, self.right - self.left - 20 * mm)
+        draw_lines(self.c, [line], LATIN, 8, self.left, MARGIN - 4 * mm)
+        number = str(self.page)
+        draw_lines(
+            self.c, [number], LATIN, 8, self.right - text_width(number, LATIN, 8), MARGIN - 4 * mm
+        )
         self.c.restoreState()
 
     def boxes(self, figures):
         """Three boxes side by side: income, expenses, balance."""
         gap = 5 * mm
         w = (self.right - self.left - 2 * gap) / 3
-        h = 20 * mm
+        h = 19 * mm
         top = self.y
         c = self.c
         for n, (label, amount) in enumerate(figures):
@@ -161,72 +179,89 @@ class _Notice:
             c.setStrokeColor(RULE)
             c.roundRect(x, top - h, w, h, 2 * mm, stroke=1, fill=1)
             c.setFillColor(GREY)
-            draw_lines(c, [clean_text(label)], LATIN, 10, x, top - 3.5 * mm, centre_w=w)
+            draw_lines(c, [_fit(label, 10, w - 4 * mm)], LATIN, 10, x, top - 3 * mm, centre_w=w)
             c.setFillColor(ACCENT if n == 2 else black)
+            text = _money(amount)
             size = 17
-            while size > 10 and text_width(yuan(amount), LATIN_BOLD, size) > w - 4 * mm:
+            while size > 9 and text_width(text, LATIN_BOLD, size) > w - 4 * mm:
                 size -= 1
-            draw_lines(c, [yuan(amount)], LATIN_BOLD, size, x, top - 10 * mm, bold=True, centre_w=w)
+            draw_lines(c, [text], LATIN_BOLD, size, x, top - 9.5 * mm, bold=True, centre_w=w)
         c.setFillColor(black)
         c.setStrokeColor(black)
         self.y = top - h
 
-    def table(self, heading, rows, total_label, total):
-        """A numbered table (item, note, amount) with its total; header repeated on a new
-        page."""
-        size = 10.5
-        row_h = size * 1.9
-        widths = [12 * mm, 62 * mm, 0, 38 * mm]
-        widths[2] = self.right - self.left - sum(widths)
-        headers = [_("No."), _("Item"), _("Note"), _("Amount (¥)")]
+    def table(self, heading, item_label, rows, total_label, total):
+        """A numbered table (item, note, amount) with its total. Long items and notes
+        wrap; the header is repeated on a new page."""
+        size = 10
+        widths = [11 * mm, 0, 58 * mm, 32 * mm]
+        widths[1] = self.right - self.left - sum(widths)
+        headers = [_("No."), item_label, _("Note"), _("Amount (¥)")]
 
         def header():
+            height = self.row_height([[h] for h in headers], size)
             self.c.setFillColor(SHADE)
-            self.c.rect(self.left, self.y - row_h, self.right - self.left, row_h, stroke=0, fill=1)
+            self.c.rect(
+                self.left, self.y - height, self.right - self.left, height, stroke=0, fill=1
+            )
             self.c.setFillColor(black)
-            self.row(headers, widths, size, bold=True, height=row_h)
+            self.row([[h] for h in headers], widths, size, bold=True)
 
-        self.need(14 * mm + 2 * row_h)
-        self.text(heading, 13, bold=True, colour=ACCENT)
-        self.down(8 * mm)
+        self.need(12 * mm + 3 * size * 2)
+        self.text(heading, 12.5, bold=True, colour=ACCENT)
+        self.down(7 * mm)
         header()
         if not rows:
-            self.row(["", _("None"), "", ""], widths, size, height=row_h, colour=GREY)
+            self.row([[""], [_("None")], [""], [""]], widths, size, colour=GREY)
         for number, line in enumerate(rows, start=1):
-            if self.y - row_h < MARGIN + 10 * mm:
+            cells = [
+                [str(number)],
+                _wrap(line.category, size, widths[1] - 3 * mm),
+                _wrap(line.note, size, widths[2] - 3 * mm),
+                [f"{line.amount:,.2f}"],
+            ]
+            if self.room() < self.row_height(cells, size):
                 self.new_page()
                 header()
-            cells = [str(number), line.category, line.note, f"{line.amount:,.2f}"]
-            self.row(cells, widths, size, height=row_h)
-        self.need(row_h)
+            self.row(cells, widths, size)
+        total_cells = [[""], [total_label], [""], [f"{total:,.2f}"]]
+        self.need(self.row_height(total_cells, 10.5))
         self.rule(black, 0.8)
-        self.row(["", total_label, "", f"{total:,.2f}"], widths, 11, bold=True, height=row_h)
-        self.down(5 * mm)
+        self.row(total_cells, widths, 10.5, bold=True, ruled=False)
+        self.down(4 * mm)
 
-    def row(self, cells, widths, size, *, bold=False, height, colour=black):
-        x = self.left
-        baseline_top = self.y - (height - size) / 2 + size * 0.1
-        self.c.setFillColor(colour)
+    @staticmethod
+    def row_height(cells, size) -> float:
+        return max(1, *(len(lines) for lines in cells)) * size * 1.25 + size * 0.7
+
+    def row(self, cells, widths, size, *, bold=False, colour=black, ruled=True):
+        """One row of wrapped cells (each a list of lines); the last column is money,
+        right-aligned."""
+        height = self.row_height(cells, size)
+        top = self.y - size * 0.35
         font = LATIN_BOLD if bold else LATIN
-        for n, (cell, width) in enumerate(zip(cells, widths, strict=True)):
-            text = _fit(cell, size, width - 3 * mm, font)
-            if n == len(cells) - 1:  # money on the right
-                tx = x + width - 1.5 * mm - text_width(text, font, size)
-            else:
-                tx = x + 1.5 * mm
-            draw_lines(self.c, [text], font, size, tx, baseline_top, bold=bold)
+        self.c.setFillColor(colour)
+        x = self.left
+        for n, (lines, width) in enumerate(zip(cells, widths, strict=True)):
+            for k, line in enumerate(lines):
+                text = _fit(line, size, width - 3 * mm, font)
+                if n == len(cells) - 1:
+                    tx = x + width - 1.5 * mm - text_width(text, font, size)
+                else:
+                    tx = x + 1.5 * mm
+                draw_lines(self.c, [text], font, size, tx, top - k * size * 1.25, bold=bold)
             x += width
         self.c.setFillColor(black)
         self.y -= height
-        if not bold:
+        if ruled:
             self.rule()
 
     def qr(self, url, x, top):
-        """The QR code of ``url``, its top-left corner at (x, top), ``QR_MM`` wide."""
-        code = make_qr(url)
-        matrix = code.matrix
+        """The QR code of ``url``, its top-left corner at (x, top), ``QR_MM`` wide with
+        its quiet zone."""
+        matrix = make_qr(url).matrix
         n = len(matrix)
-        module = QR_MM * mm / (n + 8)  # with the 4-module quiet zone on each side
+        module = QR_MM * mm / (n + 8)  # a 4-module quiet zone on each side
         origin_x = x + 4 * module
         origin_y = top - QR_MM * mm + 4 * module
         c = self.c
@@ -261,81 +296,73 @@ def render_pdf(disclosure: Disclosure, url: str = "") -> bytes:
     )
     income, expenses, figures = _lines(disclosure)
     sheet = _Notice(disclosure, disclosure.title)
-    sheet.text(
-        f"{disclosure.company.name} · {disclosure.community.name}", 11, centre=True, colour=GREY
-    )
-    sheet.down(9 * mm)
-    for line in _wrap(disclosure.title, 21, sheet.right - sheet.left, LATIN_BOLD)[:2]:
-        sheet.text(line, 21, bold=True, centre=True)
-        sheet.down(10 * mm)
-    period = (
-        f"{_('Period')}: {disclosure.period_start:%Y-%m-%d} – {disclosure.period_end:%Y-%m-%d}"
-        f" ({period_label(disclosure.period_start, disclosure.period_end)})"
-    )
-    sheet.text(period, 11, centre=True)
+    width = sheet.right - sheet.left
+    place = f"{disclosure.company.name} · {disclosure.community.name}"
+    sheet.text(place, 11, centre=True, colour=GREY)
     sheet.down(8 * mm)
+    for line in _wrap(disclosure.title, 20, width, LATIN_BOLD)[:2]:
+        sheet.text(line, 20, bold=True, centre=True)
+        sheet.down(9.5 * mm)
+    start, end = disclosure.period_start, disclosure.period_end
+    period = f"{_('Period')}: {start:%Y-%m-%d} ~ {end:%Y-%m-%d}"
+    sheet.text(period, 11, centre=True)
+    sheet.down(7 * mm)
     sheet.rule(black, 1)
-    sheet.down(6 * mm)
+    sheet.down(5 * mm)
     sheet.boxes(
         [
             (_("Income"), figures.income),
             (_("Expenses"), figures.expense),
-            (_("Balance (income − expenses)"), figures.balance),
+            (_("Balance (income - expenses)"), figures.balance),
         ]
     )
-    sheet.down(9 * mm)
-    sheet.table(_("1. Income (money received)"), income, _("Total income"), figures.income)
-    sheet.table(_("2. Expenses"), expenses, _("Total expenses"), figures.expense)
-    sheet.need(16 * mm)
-    sheet.text(_("3. Balance"), 13, bold=True, colour=ACCENT)
-    sheet.text(yuan(figures.balance), 13, bold=True, x=sheet.right - 1.5 * mm, right=True)
-    sheet.down(7 * mm)
-    sheet.text(f"{_('In words')}: {amount_in_words(figures.balance)}", 10.5)
-    sheet.down(9 * mm)
-    width = sheet.right - sheet.left
+    sheet.down(8 * mm)
+    sheet.table(
+        _("1. Income (money received)"), _("Fee item"), income, _("Total income"), figures.income
+    )
+    sheet.table(_("2. Expenses"), _("Category"), expenses, _("Total expenses"), figures.expense)
+    sheet.need(14 * mm)
+    sheet.text(_("3. Balance (income - expenses)"), 12.5, bold=True, colour=ACCENT)
+    sheet.text(_money(figures.balance), 12.5, bold=True, x=sheet.right - 1.5 * mm, right=True)
+    sheet.down(6.5 * mm)
+    sheet.text(f"{_('In words')}: {amount_in_words(figures.balance)}", 10)
+    sheet.down(8 * mm)
     if disclosure.note:
         note = _wrap(disclosure.note, 10, width)
-        sheet.need(8 * mm + len(note) * 12)
+        sheet.need(7 * mm + min(len(note), 3) * 12.5)
         sheet.text(_("Note"), 11, bold=True)
-        sheet.down(6 * mm)
+        sheet.down(5.5 * mm)
         for line in note:
-            sheet.need(12)
+            sheet.need(12.5)
             sheet.text(line, 10)
-            sheet.down(12)
+            sheet.down(12.5)
         sheet.down(3 * mm)
     how = _(
         "Income is the money received in the period, by fee item, net of refunds; money "
         "paid ahead is shown as prepaid deposits and not counted again when it pays a bill. "
         "Expenses are the costs of running the community in the period."
     )
-    how_lines = _wrap(how, 8.5, width - (QR_MM + 6) * mm if url else width)
-    sheet.need(max(QR_MM * mm + 8 * mm, len(how_lines) * 11 + 30 * mm))
-    top = sheet.y
+    how_lines = _wrap(how, 8.5, width)
+    block = QR_MM * mm + 5 * mm if url else 16 * mm
+    sheet.need(len(how_lines) * 11 + 4 * mm + block)
     for line in how_lines:
         sheet.text(line, 8.5, colour=GREY)
         sheet.down(11)
-    sheet.down(6 * mm)
-    signature = f"{disclosure.company.name} {disclosure.community.name}"
-    sheet.text(signature, 11, x=sheet.right, right=True)
+    sheet.down(4 * mm)
+    # The QR code bottom left, the signature and date on the right.
+    top = sheet.y
+    if url:
+        sheet.qr(url, sheet.left, top)
+        sheet.y = top - QR_MM * mm - 1 * mm
+        sheet.text(_("Scan to read it on your phone"), 7.5, colour=GREY)
+        sheet.y = top - (QR_MM * mm - 18) / 2
+    sheet.text(place, 11, x=sheet.right, right=True)
     sheet.down(6 * mm)
     if disclosure.published_at:
         when = f"{_('Published')}: {timezone.localtime(disclosure.published_at):%Y-%m-%d}"
     else:
         when = f"{_('Printed')}: {timezone.localtime():%Y-%m-%d} ({disclosure.get_state_display()})"
-    sheet.text(when, 10.5, x=sheet.right, right=True)
-    if url:
-        x = sheet.right - QR_MM * mm
-        sheet.qr(url, x, top)
-        sheet.y = min(sheet.y, top - QR_MM * mm)
-        sheet.down(1 * mm)
-        caption = _("Scan to read it on your phone")
-        sheet.text(
-            caption,
-            8,
-            x=sheet.right - (QR_MM * mm - text_width(caption, LATIN, 8)) / 2,
-            right=True,
-            colour=GREY,
-        )
+    sheet.text(when, 10, x=sheet.right, right=True)
     return sheet.finish()
 
 
@@ -356,13 +383,12 @@ def write_workbook(disclosure: Disclosure, out) -> None:
     title = WriteOnlyCell(sheet, value=disclosure.title)
     title.font = Font(bold=True, size=14)
     sheet.append([title])
-    published = timezone.localtime(disclosure.published_at) if disclosure.published_at else None
     for label, value in (
         (_("Community"), disclosure.community.name),
-        (_("Period start"), typed_cell(sheet, disclosure.period_start, DATE_FORMAT)),
-        (_("Period end"), typed_cell(sheet, disclosure.period_end, DATE_FORMAT)),
+        (_("Period start"), date_cell(sheet, disclosure.period_start)),
+        (_("Period end"), date_cell(sheet, disclosure.period_end)),
         (_("State"), disclosure.get_state_display()),
-        (_("Published"), published.strftime("%Y-%m-%d %H:%M") if published else "—"),
+        (_("Published"), time_cell(sheet, disclosure.published_at)),
     ):
         sheet.append([label, value])
     sheet.append([])

@@ -102,11 +102,7 @@ class ExpenseForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(
-        label=capfirst(_("reason")),
-        max_length=200,
-        help_text=_("Kept with the report. Residents no longer see it."),
-    )
+    reason = forms.CharField(label=capfirst(_("reason")), max_length=200)
 
 
 class DisclosureFilterForm(forms.Form):

@@ -13,11 +13,11 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wuye.billing import disclosures, disclosures_print
-from wuye.billing.exports_console import XLSX_TYPE, spooled_file
 from wuye.billing.forms_disclosures import (
     CATEGORY_LIST,
     DisclosureEditForm,
@@ -31,6 +31,7 @@ from wuye.billing.views_resident import resident_view
 from wuye.core.console import PAGE_SIZE, KeysetPage, add_service_errors, console_view
 from wuye.core.labels import pdf_response
 from wuye.core.scoping import get_visible_or_404
+from wuye.core.xlsx import XLSX_TYPE, spooled_file
 
 VIEW = "billing.view"
 MANAGE = "billing.manage"
@@ -161,8 +162,12 @@ def _detail_page(request, report, *, expense_form=None, withdraw_form=None, erro
             "expenses": [line for line in lines if line.side == DisclosureLine.Side.EXPENSE],
             "totals": disclosures.totals(lines),
             "received_now": received_now,
+            # Same total, other split: a credit after payment moved money to 预存.
+            "resplit": received_now is not None
+            and received_now == disclosures.totals(lines).income,
             "can_manage": can_manage,
             "can_edit": can_manage and is_draft,
+            "period_open": report.period_end >= timezone.localdate(),
             "expense_form": expense_form if can_manage and is_draft else None,
             "withdraw_form": withdraw_form,
             "category_list": CATEGORY_LIST,
