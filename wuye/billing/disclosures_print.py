@@ -41,7 +41,7 @@ SHADE = Color(0.95, 0.96, 0.97)
 ACCENT = Color(0.11, 0.33, 0.62)
 WATERMARK = Color(0.55, 0.55, 0.55, alpha=0.22)
 MARGIN = 16 * mm
-QR_MM = 24
+QR_MM = 22
 BOTTOM = MARGIN + 4 * mm  # the footer line sits below this
 
 
@@ -170,7 +170,7 @@ class _Notice:
         """Three boxes side by side: income, expenses, balance."""
         gap = 5 * mm
         w = (self.right - self.left - 2 * gap) / 3
-        h = 19 * mm
+        h = 17 * mm
         top = self.y
         c = self.c
         for n, (label, amount) in enumerate(figures):
@@ -185,7 +185,7 @@ class _Notice:
             size = 17
             while size > 9 and text_width(text, LATIN_BOLD, size) > w - 4 * mm:
                 size -= 1
-            draw_lines(c, [text], LATIN_BOLD, size, x, top - 9.5 * mm, bold=True, centre_w=w)
+            draw_lines(c, [text], LATIN_BOLD, size, x, top - 8.5 * mm, bold=True, centre_w=w)
         c.setFillColor(black)
         c.setStrokeColor(black)
         self.y = top - h
@@ -232,13 +232,13 @@ class _Notice:
 
     @staticmethod
     def row_height(cells, size) -> float:
-        return max(1, *(len(lines) for lines in cells)) * size * 1.25 + size * 0.7
+        return max(1, *(len(lines) for lines in cells)) * size * 1.25 + size * 0.5
 
     def row(self, cells, widths, size, *, bold=False, colour=black, ruled=True):
         """One row of wrapped cells (each a list of lines); the last column is money,
         right-aligned."""
         height = self.row_height(cells, size)
-        top = self.y - size * 0.35
+        top = self.y - size * 0.25
         font = LATIN_BOLD if bold else LATIN
         self.c.setFillColor(colour)
         x = self.left
