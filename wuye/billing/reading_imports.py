@@ -396,13 +396,8 @@ def cents(value) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(sheets.CENT)
 
 
-def metered_chargings(community, *, on: datetime.date, houses=None):
-    """Chargings of metered fee items running ``on`` that day (of ``houses`` when given),
-    each with its meter's last reading (``last_value``, ``last_date``, ``last_usage``,
-    ``last_held``), in address order."""
-    last = MeterReading.objects.filter(
-        house_id=OuterRef("house_id"), fee_item_id=OuterRef("fee_item_id")
-    ).order_by("-reading_date", "-id")
+def running_chargings(community, *, on: datetime.date, houses=None):
+    """Chargings of metered fee items running ``on`` that day (of ``houses`` if given)."""
     chargings = Charging.objects.filter(
         community=community,
         fee_item__kind=FeeItem.Kind.METERED,
@@ -411,13 +406,24 @@ def metered_chargings(community, *, on: datetime.date, houses=None):
     ).filter(Q(end__isnull=True) | Q(end__gte=on))
     if houses is not None:
         chargings = chargings.filter(house__in=houses)
+    return chargings
+
+
+def metered_chargings(community, *, on: datetime.date, houses=None):
+    """``running_chargings``, each with its meter's last reading (``last_value``,
+    ``last_previous``, ``last_date``, ``last_held``, ``last_note``), in address order."""
+    last = MeterReading.objects.filter(
+        house_id=OuterRef("house_id"), fee_item_id=OuterRef("fee_item_id")
+    ).order_by("-reading_date", "-id")
     return (
-        chargings.select_related("house__building", "house__unit", "fee_item")
+        running_chargings(community, on=on, houses=houses)
+        .select_related("house__building", "house__unit", "fee_item")
         .annotate(
             last_value=Subquery(last.values("value")[:1], output_field=READING),
             last_previous=Subquery(last.values("previous")[:1], output_field=READING),
             last_date=Subquery(last.values("reading_date")[:1]),
             last_held=Subquery(last.values("needs_review")[:1]),
+            last_note=Subquery(last.values("review_note")[:1]),
         )
         .order_by(
             "house__building__sort_order",

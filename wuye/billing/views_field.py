@@ -25,12 +25,12 @@ from wuye.billing import meters
 from wuye.billing.forms_field import FieldReadingForm
 from wuye.billing.forms_imports import your_communities
 from wuye.billing.models import FeeItem, MeterReading
-from wuye.billing.reading_imports import cents, metered_chargings
+from wuye.billing.reading_imports import cents, metered_chargings, running_chargings
 from wuye.core.console import add_service_errors
 from wuye.core.services import require
 from wuye.estates.models import Building, Community, House, Unit
 
-HOUSES_SHOWN = 40  # more houses than this in one sheet: one floor at a time
+HOUSES_SHOWN = 40  # more houses than this in one sheet: a few floors at a time
 
 
 def _actor(request):
@@ -56,7 +56,7 @@ def _read_today(community, today, by: str) -> dict:
 
 def _meter_counts(community, today, by: str) -> dict:
     rows = (
-        metered_chargings(community, on=today)
+        running_chargings(community, on=today)
         .order_by()
         .values(f"house__{by}")
         .annotate(n=Count("id"))
@@ -151,14 +151,12 @@ def _sheet_page(request, *, building, unit, bound=None, status=200):
     today = timezone.localdate()
     houses = House.objects.filter(building=building, unit=unit)
     chargings = metered_chargings(community, on=today, houses=houses)
-    floors = list(
-        chargings.order_by("house__floor").values_list("house__floor", flat=True).distinct()
-    )
-    floor = None
-    if chargings.order_by().values("house_id").distinct().count() > HOUSES_SHOWN:
+    groups, shown = _floor_groups(running_chargings(community, on=today, houses=houses)), None
+    if len(groups) > 1:
         asked = request.GET.get("floor", "")
-        floor = int(asked) if asked.lstrip("-").isdigit() and int(asked) in floors else floors[0]
-        chargings = chargings.filter(house__floor=floor)
+        floor = int(asked) if asked.lstrip("-").isdigit() else None
+        shown = next((g for g in groups if floor in g["floors"]), groups[0])
+        chargings = chargings.filter(house__floor__in=shown["floors"])
     sheet = _sheet(chargings, today, bound)
     units = []
     if unit is None:
@@ -177,12 +175,31 @@ def _sheet_page(request, *, building, unit, bound=None, status=200):
             "unit": unit,
             "units": units,
             "houses": sheet,
-            "floors": floors if floor is not None else [],
-            "floor": floor,
+            "floor_groups": groups if shown else [],
+            "shown_group": shown,
             "today": today,
         },
         status=status,
     )
+
+
+def _floor_groups(chargings) -> list[dict]:
+    """Consecutive floors in groups of at most ``HOUSES_SHOWN`` houses (a floor with
+    more stays whole): a tall building is read a few floors at a time."""
+    per_floor = (
+        chargings.order_by("house__floor")
+        .values_list("house__floor")
+        .annotate(n=Count("house_id", distinct=True))
+    )
+    groups, houses = [], 0
+    for floor, n in per_floor:
+        if not groups or houses + n > HOUSES_SHOWN:
+            groups.append({"floors": [], "first": floor})
+            houses = 0
+        groups[-1]["floors"].append(floor)
+        groups[-1]["last"] = floor
+        houses += n
+    return groups
 
 
 def _sheet(chargings, today, bound=None) -> list:
@@ -205,6 +222,7 @@ def _line(house, charging, today, bound=None) -> dict:
         "last_date": charging.last_date,
         "last_usage": last_value - last_previous if last_value is not None else None,
         "held": charging.last_held,
+        "note": charging.last_note,
         "read_today": charging.last_date == today,
         "form": None,
     }
@@ -255,8 +273,8 @@ def record(request, pk):
         except ValidationError as exc:
             add_service_errors(form, exc)
     if reading is None:
-        if request.htmx:
-            return _line_response(request, house, item, form, status=400)
+        if request.htmx:  # htmx swaps only 2xx answers: the refusal comes as the line
+            return _line_response(request, house, item, form)
         return _sheet_page(
             request,
             building=house.building,
