@@ -11,17 +11,11 @@ from wuye.core.xlsx import (
     DATE_FORMAT,
     MONEY_FORMAT,
     ONE_DECIMAL,
-    XLSX_TYPE,
     bold_row,
     new_book,
-    spooled_file,
     text_cell,
     typed_cell,
 )
-
-# XLSX_TYPE and spooled_file live in wuye.core.xlsx; the billing views still import them
-# from here until they are switched over.
-__all__ = ["XLSX_TYPE", "export_arrears", "export_bills", "spooled_file"]
 
 CHUNK = 2000
 

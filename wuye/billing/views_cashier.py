@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wuye.billing import exports_cashier, late_fees, payments, receipts
-from wuye.billing.exports_console import XLSX_TYPE, spooled_file
 from wuye.billing.forms_cashier import (
     MAX_HOUSES,
     CollectForm,
@@ -34,6 +33,7 @@ from wuye.billing.models import Bill, Payment, PrepaidAccount, Refund
 from wuye.core.console import PAGE_SIZE, KeysetPage, add_service_errors, console_view
 from wuye.core.labels import pdf_response
 from wuye.core.scoping import get_visible_or_404
+from wuye.core.xlsx import XLSX_TYPE, spooled_file
 from wuye.estates.models import House
 
 COLLECT = "billing.collect"

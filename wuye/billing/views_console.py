@@ -48,6 +48,7 @@ from wuye.core.console import (
 )
 from wuye.core.scoping import get_visible_or_404
 from wuye.core.services import require
+from wuye.core.xlsx import XLSX_TYPE, spooled_file
 
 VIEW = "billing.view"
 MANAGE = "billing.manage"
@@ -82,7 +83,7 @@ def _list_query(request) -> str:
 
 
 def _xlsx(write, name: str) -> FileResponse:
-    out = exports.spooled_file()
+    out = spooled_file()
     write(out)
     out.seek(0)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -90,7 +91,7 @@ def _xlsx(write, name: str) -> FileResponse:
         out,
         as_attachment=True,
         filename=f"wuye-{name}-{stamp}.xlsx",
-        content_type=exports.XLSX_TYPE,
+        content_type=XLSX_TYPE,
     )
 
 
