@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from wuye.accounts import services
 from wuye.accounts.forms import ApiTokenForm, LoginForm, SmsLoginForm
 from wuye.accounts.models import ApiToken
-from wuye.core.console import add_service_errors, keyset_page
+from wuye.core.console import add_service_errors, after_param, keyset_page
 from wuye.core.masking import mask_mobile
 from wuye.core.scoping import get_visible_or_404
 from wuye.web.layout import layout_for
@@ -140,7 +140,9 @@ def tokens(request):
             add_service_errors(form, _expires_on(exc))
         else:
             form = ApiTokenForm()
-    page = keyset_page(ApiToken.objects.visible_to(actor), after=_after(request), query=request.GET)
+    page = keyset_page(
+        ApiToken.objects.visible_to(actor), after=after_param(request), query=request.GET
+    )
     return render(
         request,
         "accounts/tokens.html",
@@ -161,11 +163,6 @@ def _expires_on(exc: ValidationError) -> ValidationError:
         errors["expires_on"] = errors.pop("expires_at")
         return ValidationError(errors)
     return exc
-
-
-def _after(request) -> int | None:
-    raw = request.GET.get("after", "")
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
 
 
 @login_required

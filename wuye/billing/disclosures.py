@@ -46,7 +46,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wuye.billing.models import Allocation, Disclosure, DisclosureLine, Payment, PrepaidEntry
-from wuye.billing.money import CENT, ZERO, add_months, month_end
+from wuye.billing.money import CENT, ZERO, add_months, month_end, yuan
 from wuye.billing.services import require_community
 from wuye.notifications.services import notify
 from wuye.people.models import Residency
@@ -71,11 +71,6 @@ EXPENSE_CATEGORIES = (
 )
 DEPOSITS = gettext_lazy("Prepaid deposits (预存款)")
 DEPOSITS_NOTE = gettext_lazy("Paid ahead; not counted again when used for bills.")
-
-
-def yuan(amount: Decimal) -> str:
-    sign = "−" if amount < 0 else ""
-    return f"{sign}¥{abs(amount):,.2f}"
 
 
 def site_text(text) -> str:

@@ -29,7 +29,7 @@ from reportlab.pdfgen import canvas
 
 from wuye.billing.disclosures import EXPENSE, INCOME, totals
 from wuye.billing.models import Disclosure
-from wuye.billing.receipts import amount_in_words
+from wuye.billing.receipts import amount_in_words, pdf_yuan
 from wuye.core.labels import LATIN, LATIN_BOLD, clean_text, draw_lines, make_qr, text_width
 from wuye.core.xlsx import MONEY_FORMAT, bold_row, date_cell, time_cell, typed_cell
 
@@ -79,12 +79,6 @@ def _fit(text, size, max_w, font=LATIN) -> str:
     while text and text_width(text + "…", font, size) > max_w:
         text = text[:-1]
     return text + "…"
-
-
-def _money(amount) -> str:
-    """¥1,234.50; a negative amount with an ASCII minus (the PDF fonts have no "−")."""
-    sign = "-" if amount < 0 else ""
-    return f"{sign}¥{abs(amount):,.2f}"
 
 
 class _Notice:
@@ -181,7 +175,7 @@ class _Notice:
             c.setFillColor(GREY)
             draw_lines(c, [_fit(label, 10, w - 4 * mm)], LATIN, 10, x, top - 3 * mm, centre_w=w)
             c.setFillColor(ACCENT if n == 2 else black)
-            text = _money(amount)
+            text = pdf_yuan(amount)
             size = 17
             while size > 9 and text_width(text, LATIN_BOLD, size) > w - 4 * mm:
                 size -= 1
@@ -323,7 +317,7 @@ def render_pdf(disclosure: Disclosure, url: str = "") -> bytes:
     sheet.table(_("2. Expenses"), _("Category"), expenses, _("Total expenses"), figures.expense)
     sheet.need(14 * mm)
     sheet.text(_("3. Balance (income - expenses)"), 12.5, bold=True, colour=ACCENT)
-    sheet.text(_money(figures.balance), 12.5, bold=True, x=sheet.right - 1.5 * mm, right=True)
+    sheet.text(pdf_yuan(figures.balance), 12.5, bold=True, x=sheet.right - 1.5 * mm, right=True)
     sheet.down(6.5 * mm)
     sheet.text(f"{_('In words')}: {amount_in_words(figures.balance)}", 10)
     sheet.down(8 * mm)

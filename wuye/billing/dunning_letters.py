@@ -24,7 +24,7 @@ from reportlab.lib.units import mm
 from wuye.billing.dunning import residents_of
 from wuye.billing.models import Bill, BillingPolicy, DunningNotice
 from wuye.billing.money import ZERO
-from wuye.billing.receipts import GREY, _bill_rows, _Sheet, _yuan, amount_in_words
+from wuye.billing.receipts import GREY, Sheet, amount_in_words, bill_rows, pdf_yuan
 from wuye.core.labels import LATIN, clean_text, text_width
 
 PAY_WITHIN_DAYS = 15
@@ -89,7 +89,7 @@ def render_letters(notices) -> bytes:
         ).values_list("company_id", flat=True)
     )
     title = _("Payment reminder")
-    sheet = _Sheet(A4, margin=18 * mm, title=title)
+    sheet = Sheet(A4, margin=18 * mm, title=title)
     for index, notice in enumerate(notices):
         if index:
             sheet.new_page()
@@ -145,7 +145,7 @@ def _letter(sheet, notice, bills, residents, *, late_fees: bool) -> None:
             (_("Paid"), 2.4, "r"),
             (_("Balance"), 2.4, "r"),
         ],
-        _bill_rows(bills),
+        bill_rows(bills),
         size=9,
     )
     total = sum((bill.balance for bill in bills), ZERO)
@@ -153,7 +153,7 @@ def _letter(sheet, notice, bills, residents, *, late_fees: bool) -> None:
     sheet.rule(black, 0.6)
     sheet.down(6)
     sheet.text(_("Total owed"), 11, bold=True)
-    sheet.text(_yuan(total), 11, bold=True, x=sheet.right - 1 * mm, right=True)
+    sheet.text(pdf_yuan(total), 11, bold=True, x=sheet.right - 1 * mm, right=True)
     sheet.down(16)
     sheet.text(f"{_('In words')}: {amount_in_words(total)}", 10)
     sheet.down(24)

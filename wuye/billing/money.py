@@ -64,6 +64,12 @@ class Rules:
 # --- rounding -------------------------------------------------------------------------
 
 
+def yuan(amount: Decimal, *, minus: str = "−") -> str:
+    """``Decimal("-1234.5")`` → ``−¥1,234.50``."""
+    sign = minus if amount < 0 else ""
+    return f"{sign}¥{abs(amount):,.2f}"
+
+
 def round_money(amount: Decimal | Fraction | int, mode: str = HALF_UP) -> Decimal:
     """``amount`` to whole cents. Half up rounds halves away from zero (2.345 → 2.35,
     −2.345 → −2.35); half even to the even cent (2.345 → 2.34, 2.355 → 2.36)."""

@@ -29,7 +29,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from wuye.billing.models import Bill, Payment, PrepaidAccount, PrepaidEntry
-from wuye.billing.money import CENT, ZERO, month_end
+from wuye.billing.money import CENT, ZERO, month_end, yuan
 from wuye.core.labels import LATIN, LATIN_BOLD, clean_text, draw_lines, pdf_response, text_width
 
 __all__ = ["amount_in_words", "receipt_lines", "render_receipt", "render_statement"]
@@ -112,10 +112,6 @@ def amount_in_words(amount) -> str:
 # --- page drawing -------------------------------------------------------------------------
 
 
-def _yuan(amount) -> str:
-    return f"¥{amount:,.2f}"
-
-
 def _period(start: datetime.date, end: datetime.date) -> str:
     if start == end:
         return f"{start:%Y-%m-%d}"
@@ -124,7 +120,12 @@ def _period(start: datetime.date, end: datetime.date) -> str:
     return f"{start:%Y-%m-%d} ~ {end:%Y-%m-%d}"
 
 
-class _Sheet:
+def pdf_yuan(amount) -> str:
+    """``money.yuan`` for PDFs: their CJK font has no U+2212 minus."""
+    return yuan(amount, minus="-")
+
+
+class Sheet:
     """A canvas with a cursor moving down the page, text in the two fonts, and tables
     that continue on a new page (header repeated)."""
 
@@ -284,7 +285,7 @@ def render_receipt(payment: Payment) -> bytes:
         .filter(pk=payment.pk)
         .get()
     )
-    sheet = _Sheet(landscape(A5), margin=10 * mm, title=payment.receipt_no)
+    sheet = Sheet(landscape(A5), margin=10 * mm, title=payment.receipt_no)
     sheet.down(2)
     sheet.text(payment.company.name, 15, bold=True, centre=True)
     sheet.down(19)
@@ -305,7 +306,7 @@ def render_receipt(payment: Payment) -> bytes:
     sheet.fields(details)
     sheet.down(2)
     lines = receipt_lines(payment)
-    rows = [[line["fee_item"], line["period"], _yuan(line["amount"])] for line in lines]
+    rows = [[line["fee_item"], line["period"], pdf_yuan(line["amount"])] for line in lines]
     sheet.table(
         [(_("Fee item"), 5, "l"), (_("Period"), 4, "l"), (_("Amount"), 3, "r")],
         rows,
@@ -315,7 +316,7 @@ def render_receipt(payment: Payment) -> bytes:
     sheet.rule(black, 0.6)
     sheet.down(4)
     sheet.text(_("Total"), 10, bold=True)
-    sheet.text(_yuan(payment.amount), 10, bold=True, x=sheet.right - 1 * mm, right=True)
+    sheet.text(pdf_yuan(payment.amount), 10, bold=True, x=sheet.right - 1 * mm, right=True)
     sheet.down(15)
     sheet.text(f"{_('In words')}: {amount_in_words(payment.amount)}", 10)
     sheet.down(18)
@@ -328,7 +329,7 @@ def render_receipt(payment: Payment) -> bytes:
         full = payment.status == Payment.Status.REFUNDED
         sheet.stamp(
             _("REFUNDED") if full else _("PARTIALLY REFUNDED"),
-            f"{_('Refunded')} {_yuan(payment.refunded_amount)}",
+            f"{_('Refunded')} {pdf_yuan(payment.refunded_amount)}",
         )
     return sheet.finish()
 
@@ -365,15 +366,15 @@ def statement_figures(house, month: datetime.date) -> dict:
     }
 
 
-def _bill_rows(bills) -> list[list[str]]:
+def bill_rows(bills) -> list[list[str]]:
     return [
         [
             bill.fee_item.name,
             _period(bill.period_start, bill.period_end),
             f"{bill.due_date:%Y-%m-%d}",
-            _yuan(bill.payable),
-            _yuan(bill.paid_amount),
-            _yuan(bill.balance),
+            pdf_yuan(bill.payable),
+            pdf_yuan(bill.paid_amount),
+            pdf_yuan(bill.balance),
         ]
         for bill in bills
     ]
@@ -383,7 +384,7 @@ def render_statement(house, month: datetime.date) -> bytes:
     """``house``'s monthly statement (对账单) for ``month`` as PDF bytes (A4)."""
     figures = statement_figures(house, month)
     first = figures["first"]
-    sheet = _Sheet(A4, margin=15 * mm, title=f"{house.address} {first:%Y-%m}")
+    sheet = Sheet(A4, margin=15 * mm, title=f"{house.address} {first:%Y-%m}")
     sheet.text(house.company.name, 15, bold=True, centre=True)
     sheet.down(20)
     sheet.text(_("Monthly statement %(month)s") % {"month": f"{first:%Y-%m}"}, 11, centre=True)
@@ -397,10 +398,10 @@ def render_statement(house, month: datetime.date) -> bytes:
     sheet.rule(black, 0.8)
     sheet.down(8)
     summary = [
-        (_("Billed this month"), _yuan(figures["billed"])),
-        (_("Received this month"), _yuan(figures["received"])),
-        (_("Still owed (all bills)"), _yuan(figures["owed"])),
-        (_("Prepaid balance"), _yuan(figures["prepaid"])),
+        (_("Billed this month"), pdf_yuan(figures["billed"])),
+        (_("Received this month"), pdf_yuan(figures["received"])),
+        (_("Still owed (all bills)"), pdf_yuan(figures["owed"])),
+        (_("Prepaid balance"), pdf_yuan(figures["prepaid"])),
     ]
     sheet.fields(summary, size=10)
     sheet.text(f"{_('Still owed in words')}: {amount_in_words(figures['owed'])}", 9)
@@ -414,8 +415,8 @@ def render_statement(house, month: datetime.date) -> bytes:
         (_("Balance"), 2.4, "r"),
     ]
     sections = [
-        (_("Bills of this month"), bill_columns, _bill_rows(figures["this_month"])),
-        (_("Earlier bills still unpaid"), bill_columns, _bill_rows(figures["earlier"])),
+        (_("Bills of this month"), bill_columns, bill_rows(figures["this_month"])),
+        (_("Earlier bills still unpaid"), bill_columns, bill_rows(figures["earlier"])),
         (
             _("Payments received this month"),
             [
@@ -430,8 +431,8 @@ def render_statement(house, month: datetime.date) -> bytes:
                     f"{timezone.localtime(p.received_at):%Y-%m-%d}",
                     p.receipt_no,
                     p.get_method_display(),
-                    _yuan(p.amount),
-                    _yuan(p.refunded_amount) if p.refunded_amount else "—",
+                    pdf_yuan(p.amount),
+                    pdf_yuan(p.refunded_amount) if p.refunded_amount else "—",
                 ]
                 for p in figures["payments"]
             ],

@@ -30,7 +30,7 @@ from wuye.billing.forms_cashier import (
     billing_houses,
 )
 from wuye.billing.models import Bill, Payment, PrepaidAccount, Refund
-from wuye.core.console import PAGE_SIZE, KeysetPage, add_service_errors, console_view
+from wuye.core.console import add_service_errors, after_param, console_view, newest_first_page
 from wuye.core.labels import pdf_response
 from wuye.core.scoping import get_visible_or_404
 from wuye.core.xlsx import XLSX_TYPE, spooled_file
@@ -78,15 +78,6 @@ def _payment(actor, pk) -> Payment:
     if payment.community_id not in actor.community_ids:
         raise Http404
     return payment
-
-
-def _newest_first(queryset, *, before, query) -> KeysetPage:
-    """Keyset pages from the newest id down (``after`` in the pager is the last id seen)."""
-    if before:
-        queryset = queryset.filter(id__lt=before)
-    rows = list(queryset.order_by("-id")[: PAGE_SIZE + 1])
-    next_after = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
-    return KeysetPage(items=rows[:PAGE_SIZE], after=before, next_after=next_after, query=query)
 
 
 # --- finding a house and collecting -------------------------------------------------------
@@ -184,7 +175,7 @@ def payment_list(request):
     form = PaymentFilterForm(request.GET, actor=actor)
     page = None
     if form.is_valid():
-        page = _newest_first(
+        page = newest_first_page(
             form.filter(_payments(actor)).select_related(
                 "house__community", "house__building", "house__unit", "received_by"
             ),
@@ -306,8 +297,7 @@ def refund_list(request):
     refunds = Refund.objects.filter(
         status=Refund.Status.REQUESTED, payment__in=_payments(actor)
     ).select_related("payment", "requested_by", "community")
-    after = request.GET.get("after", "")
-    page = _newest_first(refunds, before=int(after) if after.isdigit() else None, query=request.GET)
+    page = newest_first_page(refunds, before=after_param(request), query=request.GET)
     return render(
         request,
         "billing/cashier/refund_list.html",

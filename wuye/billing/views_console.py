@@ -40,11 +40,11 @@ from wuye.billing.models import (
     MeterReading,
 )
 from wuye.core.console import (
-    PAGE_SIZE,
-    KeysetPage,
     add_service_errors,
+    after_param,
     console_view,
     keyset_page,
+    newest_first_page,
 )
 from wuye.core.scoping import get_visible_or_404
 from wuye.core.services import require
@@ -201,9 +201,9 @@ def fee_item_price(request, pk):
 @console_view(VIEW)
 def run_list(request):
     actor = request.actor
-    page = _newest_first(
+    page = newest_first_page(
         BillRun.objects.visible_to(actor).select_related("community"),
-        before=_after(request),
+        before=after_param(request),
         query=request.GET,
     )
     for run in page.items:
@@ -213,20 +213,6 @@ def run_list(request):
         "billing/console/run_list.html",
         {"page": page, "can_manage": actor.has_perm(MANAGE), "tab": "runs"},
     )
-
-
-def _newest_first(queryset, *, before: int | None, query) -> KeysetPage:
-    """Keyset pages from the newest id down (the pager's ``after`` is the last id seen)."""
-    if before:
-        queryset = queryset.filter(id__lt=before)
-    rows = list(queryset.order_by("-id")[: PAGE_SIZE + 1])
-    next_after = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
-    return KeysetPage(items=rows[:PAGE_SIZE], after=before, next_after=next_after, query=query)
-
-
-def _after(request) -> int | None:
-    value = request.GET.get("after", "")
-    return int(value) if value.isdigit() else None
 
 
 @console_view(MANAGE)

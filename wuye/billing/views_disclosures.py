@@ -28,7 +28,7 @@ from wuye.billing.forms_disclosures import (
 )
 from wuye.billing.models import Disclosure, DisclosureLine
 from wuye.billing.views_resident import resident_view
-from wuye.core.console import PAGE_SIZE, KeysetPage, add_service_errors, console_view
+from wuye.core.console import add_service_errors, after_param, console_view, newest_first_page
 from wuye.core.labels import pdf_response
 from wuye.core.scoping import get_visible_or_404
 from wuye.core.xlsx import XLSX_TYPE, spooled_file
@@ -50,19 +50,6 @@ def _crumbs(*items):
         (_("Income & expense"), reverse("billing:disclosure_list")),
         *items,
     ]
-
-
-def _after(request) -> int | None:
-    value = request.GET.get("after", "")
-    return int(value) if value.isdigit() else None
-
-
-def _newest_first(queryset, *, before, query) -> KeysetPage:
-    if before:
-        queryset = queryset.filter(id__lt=before)
-    rows = list(queryset.order_by("-id")[: PAGE_SIZE + 1])
-    next_after = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
-    return KeysetPage(items=rows[:PAGE_SIZE], after=before, next_after=next_after, query=query)
 
 
 def _service_errors(form, exc: ValidationError) -> None:
@@ -94,8 +81,8 @@ def disclosure_list(request):
     page = None
     if form.is_valid():
         reports = form.filter(Disclosure.objects.visible_to(actor)).select_related("community")
-        page = _newest_first(
-            disclosures.with_totals(reports), before=_after(request), query=request.GET
+        page = newest_first_page(
+            disclosures.with_totals(reports), before=after_param(request), query=request.GET
         )
         for report in page.items:
             report.badge = STATE_BADGE.get(report.state, "")

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 from wuye.billing import waivers
 from wuye.billing.forms_waivers import DecideForm, ProposeForm, RuleForm, WaiverFilterForm
 from wuye.billing.models import DiscountRule, Waiver
-from wuye.billing.views_console import MANAGE, VIEW, _after, _crumbs, _newest_first
-from wuye.core.console import add_service_errors, console_view
+from wuye.billing.views_console import MANAGE, VIEW, _crumbs
+from wuye.core.console import add_service_errors, after_param, console_view, newest_first_page
 from wuye.core.scoping import get_visible_or_404
 
 STATUS_BADGE = {
@@ -120,7 +120,7 @@ def _list_page(request, *, decide_error=None, status=200):
     mine = _mine(Waiver.objects, actor)
     page = None
     if form.is_valid():
-        page = _newest_first(
+        page = newest_first_page(
             form.filter(mine).select_related(
                 "community",
                 "house__building",
@@ -130,7 +130,7 @@ def _list_page(request, *, decide_error=None, status=200):
                 "proposed_by",
                 "decided_by",
             ),
-            before=_after(request),
+            before=after_param(request),
             query=request.GET,
         )
         for waiver in page.items:

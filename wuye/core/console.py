@@ -67,6 +67,22 @@ def keyset_page(queryset, *, after: int | None, query=None, size: int = PAGE_SIZ
     return KeysetPage(items=rows[:size], after=after, next_after=next_after, query=query)
 
 
+def newest_first_page(queryset, *, before: int | None, query=None, size: int = PAGE_SIZE):
+    """Keyset pages from the newest id down (the pager's ``after`` is the last id seen)."""
+    if before:
+        queryset = queryset.filter(id__lt=before)
+    rows = list(queryset.order_by("-id")[: size + 1])
+    next_after = rows[size - 1].id if len(rows) > size else None
+    return KeysetPage(items=rows[:size], after=before, next_after=next_after, query=query)
+
+
+def after_param(request) -> int | None:
+    """The pager's ``after`` id; anything but a plausible id (too long for a bigint
+    included) is the first page."""
+    raw = request.GET.get("after", "")
+    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+
+
 def add_service_errors(form, exc: ValidationError) -> None:
     """Attach a service ValidationError to ``form``: known fields get their own
     message, anything else (constraints, other fields) becomes a form-level error."""

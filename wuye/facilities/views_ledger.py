@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from wuye.core.console import KeysetPage, add_service_errors, console_view, keyset_page
+from wuye.core.console import KeysetPage, add_service_errors, after_param, console_view, keyset_page
 from wuye.core.labels import render_sheet
 from wuye.core.scoping import get_visible_or_404
 from wuye.core.xlsx import XLSX_TYPE, spooled_file
@@ -494,11 +494,10 @@ def vendor_edit(request, pk):
 def vendor_detail(request, pk):
     actor = request.actor
     vendor = get_visible_or_404(Vendor.objects, actor, pk=pk)
-    after = request.GET.get("after", "")
     assets = Asset.objects.visible_to(actor).filter(vendor=vendor)
     page = keyset_page(
         assets.select_related("community", "building", "common_area", "category"),
-        after=int(after) if after.isdigit() else None,
+        after=after_param(request),
         query=request.GET,
     )
     for asset in page.items:

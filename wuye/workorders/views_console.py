@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from wuye.core.console import KeysetPage, add_service_errors, console_view, keyset_page
+from wuye.core.console import KeysetPage, add_service_errors, after_param, console_view, keyset_page
 from wuye.core.masking import mask_mobile
 from wuye.core.photos import stored_photos
 from wuye.core.scoping import get_visible_or_404
@@ -572,7 +572,6 @@ def _visit_form(order, data=None):
 @console_view("workorders.dispatch")
 def return_visits(request):
     actor = request.actor
-    after = request.GET.get("after", "")
     orders = selectors.awaiting_return_visit(selectors.orders().visible_to(actor)).filter(
         community_id__in=sorted(actor.community_ids)
     )
@@ -580,7 +579,7 @@ def return_visits(request):
         orders = orders.exclude(request_type=RequestType.COMPLAINT)
     page = keyset_page(
         orders.select_related("feedback"),
-        after=int(after) if after.isdigit() else None,
+        after=after_param(request),
         query=request.GET,
     )
     _decorate(page.items, actor)

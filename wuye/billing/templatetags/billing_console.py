@@ -4,6 +4,8 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
+from wuye.billing import money
+
 register = template.Library()
 
 
@@ -16,8 +18,7 @@ def yuan(value) -> str:
         amount = Decimal(str(value))
     except InvalidOperation:
         return str(value)
-    sign = "−" if amount < 0 else ""
-    return f"{sign}¥{abs(amount):,.2f}"
+    return money.yuan(amount)
 
 
 @register.filter
