@@ -1163,6 +1163,13 @@ PAGES: dict[str, Case] = {
     "billing_resident:result": page(
         "billing_resident:result", only("resident_a"), args=lambda c: [_online_order(c)]
     ),
+    # --- online orders: the resident who started one cancels it (runs-api) ---
+    "billing_resident:order_cancel": page(
+        "billing_resident:order_cancel",
+        only("resident_a"),
+        args=lambda c: [_online_order(c)],
+        data=lambda c, n: {},
+    ),
     "billing_resident:receipt": page(
         "billing_resident:receipt", only("resident_a"), args=lambda c: [_cashier(c)["payment"].id]
     ),
@@ -2351,10 +2358,72 @@ API: dict[str, Case] = {
         staff_may("billing.manage"),
         data=lambda c, n: {},
     ),
+    # --- billing API, money after the bill (api_money): refunds, adjustments, collection
+    # rate, receipts, cancelling an online order. Refund and adjustment: finance asked.
+    "wuye_billing_api_money_list_refunds": op(
+        "GET",
+        _api(lambda c: "/billing/refunds"),
+        BILL_OF_A,
+        target=lambda c: _cashier(c)["refund"].id,
+    ),
+    "wuye_billing_api_money_request_refund": op(
+        "POST",
+        _api(lambda c: f"/billing/payments/{_cashier(c)['payment'].id}/refunds"),
+        staff_may("billing.collect"),
+        data=lambda c, n: {"amount": "1.00", "reason": "矩阵"},
+    ),
+    **{
+        f"wuye_billing_api_money_{decision}_refund": op(
+            "POST",
+            _api(lambda c, d=decision: f"/billing/refunds/{_cashier(c)['refund'].id}/{d}"),
+            lambda n: staff_may("billing.manage")(n) and n != "finance",
+            data=lambda c, n: {},
+        )
+        for decision in ("approve", "reject")
+    },
+    "wuye_billing_api_money_list_adjustments": op(
+        "GET", _api(lambda c: f"/billing/bills/{_fees(c)['bill'].id}/adjustments"), BILL_OF_A
+    ),
+    "wuye_billing_api_money_propose_adjustment": op(
+        "POST",
+        _api(lambda c: f"/billing/bills/{_fees(c)['bill'].id}/adjustments"),
+        staff_may("billing.manage"),
+        data=lambda c, n: {"kind": "credit", "amount": "1.00", "reason": "矩阵"},
+    ),
+    **{
+        f"wuye_billing_api_money_{decision}_adjustment": op(
+            "POST",
+            _api(lambda c, d=decision: f"/billing/adjustments/{_fees(c)['adjustment'].id}/{d}"),
+            lambda n: staff_may("billing.manage")(n) and n != "finance",
+            data=lambda c, n: {},
+        )
+        for decision in ("approve", "reject")
+    },
+    # Each viewer gets their own communities' figures.
+    "wuye_billing_api_money_collection_rate": op(
+        "GET",
+        _api(lambda c: "/billing/collection-rate?month_from=2026-05-01&month_to=2026-07-31"),
+        staff_has("billing.view"),
+    ),
+    "wuye_billing_api_money_payment_receipt": op(
+        "GET", _api(lambda c: f"/billing/payments/{_bill_payment(c).id}/receipt"), BILL_OF_A
+    ),
+    "wuye_billing_api_money_cancel_online_payment": op(
+        "POST",
+        _api(lambda c: f"/billing/online-payments/{_online_order_id(c)}/cancel"),
+        only("resident_a"),
+        data=lambda c, n: {},
+    ),
 }
 
 
 # --- billing API (helpers) ---
+def _online_order_id(cast) -> int:
+    from wuye.billing.models import ProviderOrder
+
+    return ProviderOrder.objects.get(out_trade_no=_online_order(cast)).id
+
+
 def _bill_payment(cast):
     """10.00 in cash for house A, taken by finance (once per cell)."""
     from decimal import Decimal

@@ -147,13 +147,17 @@ def test_only_post(order):
     assert Client().get(URL).status_code == 405
 
 
-def test_a_bill_voided_after_the_order_is_a_fail_with_nothing_written(cast, sandbox, order):
+def test_a_bill_voided_after_the_order_is_taken_as_prepaid(cast, sandbox, order):
+    """The provider has the resident's money: it is kept as 预存, not refused (a FAIL
+    would only make the provider deliver it again). tests/test_billing_orders_expiry.py"""
     from wuye.billing import services
 
     services.void_bill(actor=cast.actor("finance"), bill=Bill.objects.get(), reason="作废")
     response = deliver(*sandbox.build_notification(order, event_id="EV1"))
-    assert response.status_code == 400 and response.json()["code"] == "FAIL"
-    assert not Payment.objects.exists() and not ProviderEvent.objects.exists()
+    assert response.status_code == 200 and response.json()["code"] == "SUCCESS"
+    assert ProviderEvent.objects.get().outcome == "surplus_to_prepaid"
+    payment = Payment.objects.get()
+    assert not payment.allocations.exists() and payment.receipt_no
 
 
 def test_the_body_is_json_the_provider_reads(sandbox, order):

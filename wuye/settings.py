@@ -176,6 +176,9 @@ FACILITY_ATTACHMENT_MAX_MB = env.int("FACILITY_ATTACHMENT_MAX_MB", default=20)
 BILLING_SANDBOX_SECRET = env.str(
     "BILLING_SANDBOX_SECRET", default="wuye-sandbox-development-secret"
 )
+# An online payment order still unpaid this long after it was made is closed (checked
+# every 5 minutes; wuye.billing.orders).
+BILLING_ORDER_TTL_MINUTES = env.int("BILLING_ORDER_TTL_MINUTES", default=30)
 
 # --- Work orders ------------------------------------------------------------
 # Open orders one person may hold before dispatch skips them (HC's default is 10).

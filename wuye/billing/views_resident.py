@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from wuye.billing import payments, receipts
+from wuye.billing import orders, payments, receipts
 from wuye.billing.forms_resident import PayForm
 from wuye.billing.models import (
     Adjustment,
@@ -240,7 +240,7 @@ def cashier(request, out_trade_no):
     order = _order(request.actor, out_trade_no)
     if order.provider != SandboxProvider.code:
         raise Http404
-    if order.status == ProviderOrder.Status.PAID:
+    if order.status != ProviderOrder.Status.CREATED:  # paid, or closed: nothing to pay
         return redirect("billing_resident:result", out_trade_no=order.out_trade_no)
     return render(
         request,
@@ -257,8 +257,11 @@ def cashier_pay(request, out_trade_no):
     order = _order(request.actor, out_trade_no)
     if order.provider != SandboxProvider.code:
         raise Http404
+    if order.status == ProviderOrder.Status.CLOSED:  # a provider refuses a closed trade
+        messages.error(request, _("This order was closed; start a new payment."))
+        return redirect("billing_resident:result", out_trade_no=order.out_trade_no)
     provider = get_provider(order.provider)
-    body, headers = provider.build_notification(order)
+    body, headers = provider.pay(order)
     try:
         handle_notification(provider, body, headers)
     except ValidationError as exc:  # e.g. a bill voided since the order was made
@@ -282,6 +285,25 @@ def cashier_cancel(request, out_trade_no):
     return redirect("billing_resident:bill_list")
 
 
+@require_POST
+@resident_view()
+def order_cancel(request, out_trade_no):
+    """The resident gives up an unpaid order: it is closed and can no longer be paid."""
+    order = _order(request.actor, out_trade_no)
+    try:
+        order = orders.cancel_order(actor=request.actor, order=order)
+    except PermissionDenied as exc:
+        raise Http404 from exc  # a housemate's order: not theirs to cancel
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if order.status == ProviderOrder.Status.CLOSED:
+            messages.info(request, _("Order cancelled. Nothing was charged."))
+        else:
+            messages.info(request, _("The payment had already gone through."))
+    return redirect("billing_resident:result", out_trade_no=order.out_trade_no)
+
+
 @require_http_methods(["GET"])
 @resident_view()
 def result(request, out_trade_no):
@@ -292,6 +314,8 @@ def result(request, out_trade_no):
         "billing/h5/result.html",
         {
             "order": order,
+            "can_cancel": order.status == ProviderOrder.Status.CREATED
+            and order.created_by_id == request.user.pk,
             "payment": payment,
             "allocations": (
                 payment.allocations.select_related("bill__fee_item").order_by("id")
