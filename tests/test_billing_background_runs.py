@@ -213,11 +213,13 @@ def test_the_progress_partial_counts_what_is_written(cast, finance, run):
 
 def test_a_failed_run_shows_its_error_and_resume(cast, run, django_capture_on_commit_callbacks):
     BillRun.objects.filter(pk=run.pk).update(
-        state=BillRun.State.FAILED, error="RuntimeError('disk full')", lines_done=0
+        state=BillRun.State.FAILED, error="RuntimeError('disk full')", lines_done=1
     )
+    next(runs.bill_lines(run, services.policy_for(cast.company))).save()  # written before
     client = cast.client("finance")
     page = client.get(reverse("billing:run_detail", args=[run.pk])).content.decode()
     assert "Issuing stopped" in page and "RuntimeError(&#x27;disk full&#x27;)" in page
+    assert "1 of 2 lines (50%)" in page and "¥210.33" in page  # what it wrote before
     assert "Resume" in page and "hx-trigger" not in page
     # The project manager sees the error but no button.
     other = cast.client("project_manager").get(reverse("billing:run_detail", args=[run.pk]))

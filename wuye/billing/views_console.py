@@ -253,10 +253,11 @@ def run_create(request):
 
 
 def _run_progress(run) -> dict:
-    """What the progress bar shows. While the worker issues, the bills written so far
-    are counted from the bills themselves (the run's totals are set when it finishes)."""
+    """What the progress bar shows. While the worker issues (or after it failed), the
+    bills written so far are counted from the bills themselves (the run's totals are set
+    when it finishes)."""
     busy = run.state in runs.IN_PROGRESS
-    if busy:
+    if busy or run.state == BillRun.State.FAILED:
         written = Bill.objects.filter(run=run).aggregate(n=Count("id"), amount=Sum("amount"))
         created, amount = written["n"], written["amount"] or Decimal(0)
     else:
