@@ -359,7 +359,7 @@ def collection_rate(request, filters: Query[RateFilters]):
     "in figures and 大写, refunded stamp.",
     openapi_extra={
         "responses": {
-            "200": {
+            200: {
                 "description": "The receipt, application/pdf (shown inline).",
                 "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
             }
