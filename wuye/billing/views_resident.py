@@ -148,6 +148,11 @@ def bill_detail(request, pk):
                 {"at": entry.at, "amount": -entry.amount}
                 for entry in bill.prepaid_entries.filter(kind=PrepaidEntry.Kind.DEDUCTION)
             ],
+            # A waiver granted after payment gave part of it back (wuye.billing.waivers).
+            "returned": [
+                {"at": entry.at, "amount": entry.amount}
+                for entry in bill.prepaid_entries.filter(kind=PrepaidEntry.Kind.DEPOSIT)
+            ],
             "payable": bill.status in Bill.UNSETTLED and bill.balance > 0,
         },
     )
@@ -323,7 +328,10 @@ def result(request, out_trade_no):
                 else []
             ),
             "prepaid": (
-                payment.prepaid_entries.aggregate(s=Sum("amount"))["s"] if payment else None
+                # Not what a later waiver gave back from a bill (those name the bill).
+                payment.prepaid_entries.filter(bill=None).aggregate(s=Sum("amount"))["s"]
+                if payment
+                else None
             ),
             "bills": _order_bills(request.actor, order),
         },
