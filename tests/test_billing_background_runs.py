@@ -275,3 +275,48 @@ def test_the_api_refuses_other_scopes_and_writes_nothing(cast, run):
     assert post(cast.client("other_admin"), f"/billing/runs/{run.pk}/issue").status_code == 404
     assert post(cast.client("project_manager"), f"/billing/runs/{run.pk}/issue").status_code == 403
     assert fresh(run).state == BillRun.State.PREVIEWED and kinds(run) == ["previewed"]
+
+
+# --- a worker that died mid-run ---------------------------------------------------------
+
+
+def test_a_run_whose_worker_died_is_failed_then_resumed_to_the_exact_bills(
+    cast, finance, run, django_capture_on_commit_callbacks
+):
+    # The worker wrote one of the two bills, then was killed (no error handler ran).
+    runs.issue_run(actor=finance, run=run, batch_size=1)
+    first = Bill.objects.order_by("id").first()
+    Bill.objects.exclude(pk=first.pk).delete()
+    BillRun.objects.filter(pk=run.pk).update(
+        state=BillRun.State.ISSUING,
+        lines_done=1,
+        checkpoint={"item": first.fee_item_id, "house": first.house_id},
+        bills_created=0,
+        finished_at=None,
+    )
+    died_at = fresh(run).heartbeat_at
+
+    # Still within the grace period: left alone.
+    assert runs.fail_stalled_runs(now=died_at + runs.STALL_AFTER) == 0
+    assert fresh(run).state == BillRun.State.ISSUING
+
+    assert runs.fail_stalled_runs(now=died_at + runs.STALL_AFTER + datetime.timedelta(1)) == 1
+    stalled = fresh(run)
+    assert stalled.state == BillRun.State.FAILED
+    assert "worker stopped" in stalled.error
+    assert kinds(run)[-1] == BillRunEvent.Kind.FAILED
+    assert runs.fail_stalled_runs(now=died_at + datetime.timedelta(days=1)) == 0  # once
+
+    with django_capture_on_commit_callbacks(execute=True):
+        runs.queue_run(actor=finance, run=stalled)
+    resumed = fresh(run)
+    assert resumed.state == BillRun.State.ISSUED
+    assert Bill.objects.filter(run=run).count() == 2  # the missing one written, none twice
+    assert sorted(Bill.objects.filter(run=run).values_list("amount", flat=True)) == [EACH, EACH]
+
+
+def test_a_healthy_queued_run_is_not_failed(finance, run, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks():
+        queued = runs.queue_run(actor=finance, run=run)
+    assert runs.fail_stalled_runs(now=queued.heartbeat_at + datetime.timedelta(minutes=5)) == 0
+    assert fresh(run).state == BillRun.State.QUEUED

@@ -4,7 +4,7 @@ enqueues each tick once; the task itself must be safe to run late or twice."""
 import datetime
 
 from wuye.accounts.tasks import purge_expired_sms_codes
-from wuye.billing.tasks import close_expired_orders, post_late_fees
+from wuye.billing.tasks import close_expired_orders, fail_stalled_runs, post_late_fees
 from wuye.core.periodic import Job
 from wuye.core.tasks import prune_periodic_ticks, purge_idempotency_keys
 from wuye.facilities.tasks import generate_round_tasks, mark_missed_rounds, remind_certificates
@@ -46,4 +46,6 @@ JOBS: list[Job] = [
     ),
     # Online payment orders unpaid after BILLING_ORDER_TTL_MINUTES (wuye.billing.orders).
     Job("billing.close_expired_orders", close_expired_orders, every=5 * MINUTE),
+    # Bill runs whose worker died mid-way become resumable (wuye.billing.runs).
+    Job("billing.fail_stalled_runs", fail_stalled_runs, every=5 * MINUTE),
 ]

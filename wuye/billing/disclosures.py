@@ -48,6 +48,7 @@ from django.utils.translation import gettext_lazy
 from wuye.billing.models import Allocation, Disclosure, DisclosureLine, Payment, PrepaidEntry
 from wuye.billing.money import CENT, ZERO, add_months, month_end, yuan
 from wuye.billing.services import require_community
+from wuye.core.i18n import site_text
 from wuye.notifications.services import notify
 from wuye.people.models import Residency
 
@@ -71,12 +72,6 @@ EXPENSE_CATEGORIES = (
 )
 DEPOSITS = gettext_lazy("Prepaid deposits (预存款)")
 DEPOSITS_NOTE = gettext_lazy("Paid ahead; not counted again when used for bills.")
-
-
-def site_text(text) -> str:
-    """``text`` in the site's language: one stored report serves every reader."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return str(text)
 
 
 def expense_categories() -> list[str]:

@@ -499,6 +499,12 @@ class BillRun(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        _("last progress"),
+        null=True,
+        blank=True,
+        help_text=_("When the worker last reported progress; a run silent too long is failed."),
+    )
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     objects = BillRunQuerySet.as_manager()

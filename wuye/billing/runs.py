@@ -39,6 +39,7 @@ from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wuye.accounts.actor import Actor
 from wuye.billing import money, waivers
@@ -54,6 +55,7 @@ from wuye.billing.models import (
 )
 from wuye.billing.payments import deduct_after_run
 from wuye.billing.services import MANAGE, policy_for, require_community
+from wuye.core.i18n import site_text
 from wuye.core.services import require
 
 BATCH_SIZE = 2000
@@ -460,7 +462,8 @@ def _begin(actor, run) -> tuple[BillRun, BillingPolicy]:
         locked.state = BillRun.State.ISSUING
         locked.error = ""
         locked.started_at = locked.started_at or timezone.now()
-        locked.save(update_fields=["state", "error", "started_at"])
+        locked.heartbeat_at = timezone.now()
+        locked.save(update_fields=["state", "error", "started_at", "heartbeat_at"])
     return locked, policy
 
 
@@ -472,6 +475,7 @@ def _write_batch(run, batch: list[Bill]) -> None:
         BillRun.objects.filter(pk=run.pk).update(
             lines_done=F("lines_done") + len(batch),
             checkpoint={"item": last.fee_item_id, "house": last.house_id},
+            heartbeat_at=timezone.now(),
         )
 
 
@@ -551,7 +555,8 @@ def queue_run(*, actor, run: BillRun) -> BillRun:
         _event(locked, BillRunEvent.Kind.QUEUED, actor, locked.state, BillRun.State.QUEUED)
         locked.state = BillRun.State.QUEUED
         locked.error = ""
-        locked.save(update_fields=["state", "error"])
+        locked.heartbeat_at = timezone.now()
+        locked.save(update_fields=["state", "error", "heartbeat_at"])
         run_id = locked.pk
         transaction.on_commit(lambda: issue_bill_run.enqueue(run_id))
     return locked
@@ -587,3 +592,32 @@ def issue_queued(run_id: int) -> str:
         )
         _fail(actor, run, reason, from_state=BillRun.State.QUEUED)
         return BillRun.State.FAILED
+
+
+# A batch of bills takes well under a second; a queued run waits only for a free worker.
+# Silence this long means the worker died (killed, machine restarted) mid-run.
+STALL_AFTER = datetime.timedelta(minutes=15)
+STALLED_ERROR = gettext_lazy(
+    "The worker stopped while this run was queued or issuing (no progress for 15 minutes). "
+    "Resume it: bills already written are kept and not written twice."
+)
+
+
+def fail_stalled_runs(now: datetime.datetime | None = None) -> int:
+    """Queued or issuing runs without progress for ``STALL_AFTER`` are failed, so the run
+    page offers Resume (which continues from the checkpoint). Returns how many."""
+    now = now or timezone.now()
+    stalled = BillRun.objects.filter(state__in=IN_PROGRESS, heartbeat_at__lt=now - STALL_AFTER)
+    failed = 0
+    for run_id in stalled.values_list("pk", flat=True):
+        with transaction.atomic():
+            run = BillRun.objects.select_for_update().get(pk=run_id)
+            if run.state not in IN_PROGRESS or run.heartbeat_at >= now - STALL_AFTER:
+                continue  # it moved on while we looked
+            from_state = run.state
+            run.state = BillRun.State.FAILED
+            run.error = site_text(STALLED_ERROR)
+            run.save(update_fields=["state", "error"])
+            _event(run, BillRunEvent.Kind.FAILED, None, from_state, BillRun.State.FAILED)
+            failed += 1
+    return failed

@@ -13,6 +13,15 @@ def issue_bill_run(run_id: int) -> str:
 
 
 @task()
+def fail_stalled_runs() -> int:
+    """Every 5 minutes: a bill run whose worker died mid-way is marked failed, so it can
+    be resumed (``wuye.billing.runs.fail_stalled_runs``)."""
+    from wuye.billing import runs
+
+    return runs.fail_stalled_runs()
+
+
+@task()
 def post_late_fees() -> int:
     """Daily: post this month's late fees (滞纳金) as of the 1st, once per bill and month
     (``wuye.billing.late_fees.post_due_late_fees``); a late or repeated tick writes nothing

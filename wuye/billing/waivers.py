@@ -46,6 +46,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wuye.billing import money, payments, services
 from wuye.billing.models import (
@@ -57,12 +58,14 @@ from wuye.billing.models import (
     Waiver,
 )
 from wuye.billing.services import policy_for, require_community
+from wuye.core.i18n import site_text
 from wuye.core.services import full_clean
 from wuye.estates.models import House
 
 MONTHLY_PRICED = (FeeItem.Kind.AREA, FeeItem.Kind.FIXED, FeeItem.Kind.PARKING)
 MAX_MONTHS = 36
 LIVE = (Waiver.Status.PENDING, Waiver.Status.APPROVED)
+WAIVER_CREDIT_REASON = gettext_lazy("Waiver #%(id)s: %(rule)s, %(rate)s off %(months)s")
 CYCLE_MONTHS = {FeeItem.Cycle.MONTH: 1, FeeItem.Cycle.QUARTER: 3, FeeItem.Cycle.YEAR: 12}
 
 
@@ -465,13 +468,16 @@ def _credit_issued(actor, waiver: Waiver, now) -> list[Adjustment]:
             bill=bill,
             kind=Adjustment.Kind.CREDIT,
             amount=amount,
-            reason=_("Waiver #%(id)s: %(rule)s, %(rate)s off %(months)s")
-            % {
-                "id": waiver.pk,
-                "rule": waiver.rule.name,
-                "rate": percent(waiver.rate),
-                "months": " ".join(found[0]["months"]),
-            },
+            # Stored once for every reader: in the site's language.
+            reason=site_text(
+                WAIVER_CREDIT_REASON,
+                {
+                    "id": waiver.pk,
+                    "rule": waiver.rule.name,
+                    "rate": percent(waiver.rate),
+                    "months": " ".join(found[0]["months"]),
+                },
+            ),
             status=Adjustment.Status.APPROVED,
             created_by_id=waiver.proposed_by_id,
             approved_by=actor.user,

@@ -10,14 +10,14 @@ stored by one task after it commits: a refused report notifies nobody, and the
 thousands of residents of a community cost a few bulk inserts.
 """
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from wuye.core.i18n import site_text
 from wuye.core.services import full_clean
 from wuye.incidents import audiences
 from wuye.incidents.models import (
@@ -214,10 +214,9 @@ def _site_text(text, incident=None) -> str:
     """``text`` in the site's language (one stored notification serves every reader,
     whatever language the reporting user's page is in), with the incident's kind and
     place filled in when given."""
-    with translation.override(settings.LANGUAGE_CODE):
-        if incident is None:
-            return str(text)
-        return str(text) % {"kind": incident.get_kind_display(), "place": place_label(incident)}
+    if incident is None:
+        return site_text(text)
+    return site_text(text, {"kind": incident.get_kind_display(), "place": place_label(incident)})
 
 
 # --- intake -----------------------------------------------------------------------------
