@@ -69,7 +69,7 @@ class SmsLoginForm(forms.Form):
         ),
     )
     code = forms.CharField(
-        label=_("Code"),
+        label=_("Verification code"),
         max_length=6,
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),

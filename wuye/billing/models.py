@@ -518,7 +518,7 @@ class BillRun(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.period_kind} {self.period_start}"
+        return f"{self.get_period_kind_display()} {self.period_start}"
 
 
 class BillRunEvent(models.Model):
