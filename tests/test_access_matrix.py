@@ -2870,6 +2870,32 @@ PAGES.update(
     }
 )
 
+# --- 催缴 (dunning): API ---
+API.update(
+    {
+        # Each viewer gets their own communities' houses (scoping: tests/test_api_dunning.py).
+        "wuye_billing_api_dunning_list_dunning": op(
+            "GET", _api(lambda c: _fees(c) and "/billing/dunning"), staff_has("billing.view")
+        ),
+        "wuye_billing_api_dunning_send_reminders": op(
+            "POST",
+            _api(lambda c: _fees(c) and "/billing/dunning/reminders"),
+            staff_may("billing.collect"),
+            data=lambda c, n: {
+                "house_ids": [c.house_a.id],
+                "channel": "phone",
+                "note": f"矩阵催缴{_n(n)}",
+            },
+        ),
+        "wuye_billing_api_dunning_list_notices": op(
+            "GET",
+            _api(lambda c: "/billing/dunning/notices"),
+            staff_may("billing.view"),
+            target=lambda c: _dunning(c).id,
+        ),
+    }
+)
+
 
 def test_every_page_is_in_the_matrix():
     names = set(_named_patterns()) - {"javascript-catalog"}

@@ -13,6 +13,7 @@ from wuye.accounts.api import auth_router, tokens_router
 from wuye.accounts.services import user_for_token
 from wuye.billing.api import router as billing_router
 from wuye.billing.api_disclosures import router as disclosures_router
+from wuye.billing.api_dunning import router as dunning_router
 from wuye.billing.api_money import router as billing_money_router
 from wuye.billing.api_waivers import router as waivers_router
 from wuye.core.api_photos import router as photos_router
@@ -103,6 +104,7 @@ for _router in (
     billing_router,
     billing_money_router,
     disclosures_router,
+    dunning_router,
     waivers_router,
 ):
     api.add_router("/v1/", _router)
