@@ -45,6 +45,10 @@ INSTALLED_APPS = [
     "wuye.facilities",
     "wuye.incidents",
     "wuye.billing",
+    "wuye.notices",
+    "wuye.activities",
+    "wuye.surveys",
+    "wuye.webhooks",
 ]
 
 MIDDLEWARE = [

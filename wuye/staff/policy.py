@@ -34,6 +34,11 @@ PERMISSIONS: dict[str, str] = {
     ),
     "billing.collect": _("Take payments and issue receipts"),
     "billing.meters": _("Record meter readings"),
+    "engagement.view": _("View notices, activities, surveys and their results"),
+    "engagement.manage": _("Post notices, organise activities, run surveys and owner votes"),
+    "engagement.assist": _(
+        "Sign residents up for activities, check them in, enter survey answers taken by phone"
+    ),
 }
 
 ALL = tuple(PERMISSIONS)
@@ -45,6 +50,7 @@ FIELD = (
     "incidents.report",
 )
 DESK = ("workorders.view", "workorders.create", "workorders.dispatch", "incidents.report")
+ENGAGEMENT = ("engagement.view", "engagement.manage", "engagement.assist")
 
 
 # code: (Chinese name, English name, company-wide?, permissions)
@@ -70,6 +76,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
             "incidents.manage",
             "billing.view",
             "billing.meters",
+            *ENGAGEMENT,
         ),
     ),
     "service_supervisor": (
@@ -83,6 +90,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
             "staff.view",
             *DESK,
             "workorders.complaints",
+            *ENGAGEMENT,
         ),
     ),
     "dispatcher": (
@@ -97,6 +105,8 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
             *DESK,
             "facilities.view",
             "incidents.manage",
+            "engagement.view",
+            "engagement.assist",
         ),
     ),
     "technician": ("维修工", "Technician", False, (*FIELD, "billing.meters")),
@@ -121,7 +131,14 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
         "品质专员",
         "Quality officer",
         True,
-        ("estates.view", "people.view", "staff.view", "workorders.view", "facilities.view"),
+        (
+            "estates.view",
+            "people.view",
+            "staff.view",
+            "workorders.view",
+            "facilities.view",
+            "engagement.view",
+        ),
     ),
 }
 
