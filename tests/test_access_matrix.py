@@ -12,8 +12,10 @@ Completeness tests fail when a URL or API operation is added without a row here.
 import dataclasses
 import datetime
 import hashlib
+import importlib
 import io
 import json
+import sys
 from collections.abc import Callable
 
 import openpyxl
@@ -2895,6 +2897,15 @@ API.update(
         ),
     }
 )
+
+
+# --- engagement: each feature keeps its rows in its own module -------------------------
+# ``tests/matrix_<feature>.py`` defines ``rows(m)`` returning (pages, api): dicts like
+# PAGES and API, built with this module's helpers (``m.page``, ``m.op``, ``m.staff_may``…).
+for _feature in ("notices", "activities", "surveys", "channels", "webhooks"):
+    _pages, _operations = importlib.import_module(f"matrix_{_feature}").rows(sys.modules[__name__])
+    PAGES.update(_pages)
+    API.update(_operations)
 
 
 def test_every_page_is_in_the_matrix():

@@ -11,6 +11,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from wuye.accounts.api import auth_router, tokens_router
 from wuye.accounts.services import user_for_token
+from wuye.activities.api import router as activities_router
 from wuye.billing.api import router as billing_router
 from wuye.billing.api_disclosures import router as disclosures_router
 from wuye.billing.api_dunning import router as dunning_router
@@ -20,9 +21,13 @@ from wuye.core.api_photos import router as photos_router
 from wuye.estates.api import router as estates_router
 from wuye.facilities.api import router as facilities_router
 from wuye.incidents.api import router as incidents_router
+from wuye.notices.api import router as notices_router
 from wuye.notifications.api import router as notifications_router
+from wuye.notifications.api_channels import router as channels_router
 from wuye.people.api import router as people_router
 from wuye.staff.api import router as staff_router
+from wuye.surveys.api import router as surveys_router
+from wuye.webhooks.api import router as webhooks_router
 from wuye.workorders.api import router as workorders_router
 from wuye.workorders.services import InvalidTransition
 
@@ -106,5 +111,10 @@ for _router in (
     disclosures_router,
     dunning_router,
     waivers_router,
+    notices_router,
+    activities_router,
+    surveys_router,
+    channels_router,
+    webhooks_router,
 ):
     api.add_router("/v1/", _router)

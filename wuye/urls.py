@@ -31,6 +31,13 @@ urlpatterns = [
     path("console/cashier/", include("wuye.billing.urls_cashier")),
     path("h5/bills/", include("wuye.billing.urls_resident")),
     path("billing/notify/", include("wuye.billing.urls_notify")),
+    path("console/notices/", include("wuye.notices.urls_console")),
+    path("h5/notices/", include("wuye.notices.urls_resident")),
+    path("console/activities/", include("wuye.activities.urls_console")),
+    path("h5/activities/", include("wuye.activities.urls_resident")),
+    path("console/surveys/", include("wuye.surveys.urls_console")),
+    path("h5/surveys/", include("wuye.surveys.urls_resident")),
+    path("console/webhooks/", include("wuye.webhooks.urls")),
     # What a printed QR label encodes: short, stable, one URL for staff and residents.
     path("q/", include("wuye.facilities.urls_qr")),
     # Photos are served one by one to those who may see them (wuye.core.photos), never

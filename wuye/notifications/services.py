@@ -66,6 +66,7 @@ def notify(
     url: str = "",
     obj=None,
     dedupe_key: str = "",
+    urgent: bool = False,
 ) -> None:
     """Notify users (or user ids) once the current transaction commits.
 
@@ -73,7 +74,8 @@ def notify(
     default language (Chinese), whatever language the current request uses, because
     one stored row serves every reader. ``url`` is an in-app path. ``dedupe_key`` names
     the event; give one built from the event's id so a repeated call is harmless too
-    (without one, only the task's own retries are deduplicated).
+    (without one, only the task's own retries are deduplicated). ``urgent`` ones also
+    go by SMS and ignore quiet hours.
 
     Mistakes here are programming errors (a bad kind or link) and raise ``ValueError``.
     """
@@ -103,6 +105,7 @@ def notify(
         "object_type": obj._meta.label_lower if obj is not None else "",
         "object_id": obj.pk if obj is not None else None,
         "dedupe_key": dedupe_key,
+        "urgent": urgent,
     }
 
     together = _together.get()
@@ -155,6 +158,7 @@ def deliver(
     object_type: str,
     object_id: int | None,
     dedupe_key: str,
+    urgent: bool = False,
 ) -> int:
     """Store the rows not stored yet (per recipient and ``dedupe_key``), in batches,
     then give each new row to every channel. Returns the number of rows created.
@@ -169,6 +173,7 @@ def deliver(
         "object_type": object_type,
         "object_id": object_id,
         "dedupe_key": dedupe_key,
+        "urgent": urgent,
     }
     return _deliver_items([(pk, fields) for pk in sorted(set(recipient_ids))])
 
@@ -180,6 +185,7 @@ def deliver_batch(notices: list[dict]) -> int:
     items = []
     for notice in notices:
         fields = {name: notice[name] for name in _FIELDS}
+        fields["urgent"] = notice.get("urgent", False)  # batches queued before it existed
         items.extend((pk, fields) for pk in sorted(set(notice["recipient_ids"])))
     return _deliver_items(items)
 

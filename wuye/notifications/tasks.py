@@ -14,6 +14,7 @@ def deliver_notifications(
     object_type: str,
     object_id: int | None,
     dedupe_key: str,
+    urgent: bool = False,
 ) -> int:
     """Store one notification per recipient and hand the new ones to each channel.
     Safe to run twice: ``dedupe_key`` makes the second run create nothing."""
@@ -26,6 +27,7 @@ def deliver_notifications(
         object_type=object_type,
         object_id=object_id,
         dedupe_key=dedupe_key,
+        urgent=urgent,
     )
 
 
