@@ -8,6 +8,7 @@ from wuye.billing.tasks import close_expired_orders, fail_stalled_runs, post_lat
 from wuye.core.periodic import Job
 from wuye.core.tasks import prune_periodic_ticks, purge_idempotency_keys
 from wuye.facilities.tasks import generate_round_tasks, mark_missed_rounds, remind_certificates
+from wuye.notices.tasks import publish_due_notices
 from wuye.workorders.tasks import run_timeouts, sweep_sla
 
 MINUTE = datetime.timedelta(minutes=1)
@@ -48,4 +49,6 @@ JOBS: list[Job] = [
     Job("billing.close_expired_orders", close_expired_orders, every=5 * MINUTE),
     # Bill runs whose worker died mid-way become resumable (wuye.billing.runs).
     Job("billing.fail_stalled_runs", fail_stalled_runs, every=5 * MINUTE),
+    # Scheduled notices whose publishing time has come (wuye.notices.services).
+    Job("notices.publish_due_notices", publish_due_notices, every=MINUTE),
 ]
