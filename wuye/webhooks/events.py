@@ -51,7 +51,19 @@ def emit(*, company_id: int, event_type: str, data: dict) -> None:
     def enqueue():
         from wuye.webhooks.tasks import dispatch_event
 
-        dispatch_event.enqueue(event=event)
+        if subscribed(company_id, event_type):
+            dispatch_event.enqueue(event=event)
 
     # robust: the change is committed either way; a refused task is logged, not raised.
     transaction.on_commit(enqueue, robust=True)
+
+
+def subscribed(company_id: int, event_type: str) -> bool:
+    """Whether any active endpoint of the company takes ``event_type`` (one small query;
+    most companies have no webhooks, and their events then queue no task at all)."""
+    from wuye.webhooks.models import Endpoint
+
+    subscriptions = Endpoint.objects.filter(company_id=company_id, is_active=True).values_list(
+        "event_types", flat=True
+    )
+    return any(event_type in (types or ()) for types in subscriptions)
