@@ -9,6 +9,7 @@ from wuye.core.periodic import Job
 from wuye.core.tasks import prune_periodic_ticks, purge_idempotency_keys
 from wuye.facilities.tasks import generate_round_tasks, mark_missed_rounds, remind_certificates
 from wuye.notices.tasks import publish_due_notices
+from wuye.webhooks.tasks import send_due_webhooks
 from wuye.workorders.tasks import run_timeouts, sweep_sla
 
 MINUTE = datetime.timedelta(minutes=1)
@@ -51,4 +52,6 @@ JOBS: list[Job] = [
     Job("billing.fail_stalled_runs", fail_stalled_runs, every=5 * MINUTE),
     # Scheduled notices whose publishing time has come (wuye.notices.services).
     Job("notices.publish_due_notices", publish_due_notices, every=MINUTE),
+    # Webhook retries whose back-off has passed (wuye.webhooks.services).
+    Job("webhooks.send_due_webhooks", send_due_webhooks, every=MINUTE),
 ]
