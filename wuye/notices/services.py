@@ -553,7 +553,9 @@ def add_photo(*, actor, notice: Notice, uploaded):
     """An image shown in the notice (cleaned and re-encoded by ``save_photo``)."""
     locked = _require_editable(actor, notice)
     if locked.photos.count() >= MAX_PHOTOS:
-        raise ValidationError({"photo": _("A notice has at most %(n)d images.") % {"n": MAX_PHOTOS}})
+        raise ValidationError(
+            {"photo": _("A notice has at most %(n)d images.") % {"n": MAX_PHOTOS}}
+        )
     photo = save_photo(actor=actor, uploaded=uploaded, company=locked.company)
     locked.photos.add(photo)
     return photo

@@ -142,4 +142,15 @@ def resident_home(request):
                 or house.community.company.contact_phone,
             }
         )
-    return render(request, "web/resident_home.html", {"houses": houses})
+    from wuye.notices import selectors as notices
+
+    return render(
+        request,
+        "web/resident_home.html",
+        {
+            "houses": houses,
+            # Urgent notices the household has not opened: first thing on the next open.
+            "urgent_notices": notices.urgent_unread(actor),
+            "unread_notices": notices.unread_count(actor),
+        },
+    )
