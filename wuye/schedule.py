@@ -9,6 +9,8 @@ from wuye.core.periodic import Job
 from wuye.core.tasks import prune_periodic_ticks, purge_idempotency_keys
 from wuye.facilities.tasks import generate_round_tasks, mark_missed_rounds, remind_certificates
 from wuye.notices.tasks import publish_due_notices
+from wuye.notifications.tasks import send_due_deliveries
+from wuye.surveys.tasks import close_due_surveys
 from wuye.webhooks.tasks import send_due_webhooks
 from wuye.workorders.tasks import run_timeouts, sweep_sla
 
@@ -54,4 +56,9 @@ JOBS: list[Job] = [
     Job("notices.publish_due_notices", publish_due_notices, every=MINUTE),
     # Webhook retries whose back-off has passed (wuye.webhooks.services).
     Job("webhooks.send_due_webhooks", send_due_webhooks, every=MINUTE),
+    # Email, SMS and WeChat deliveries due now: retries, quiet hours ended
+    # (wuye.notifications.deliveries).
+    Job("notifications.send_due_deliveries", send_due_deliveries, every=MINUTE),
+    # Surveys and votes past their closing time (wuye.surveys.services).
+    Job("surveys.close_due_surveys", close_due_surveys, every=5 * MINUTE),
 ]

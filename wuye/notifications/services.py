@@ -36,7 +36,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone, translation
 
-from wuye.notifications.channels import configured_channels
+from wuye.notifications import deliveries
+from wuye.notifications.channels import configured_channels, split_channels
 from wuye.notifications.models import KIND_PATTERN, Notification
 
 logger = logging.getLogger("wuye.notifications")
@@ -194,12 +195,17 @@ _FIELDS = ("kind", "title", "body", "url", "object_type", "object_id", "dedupe_k
 
 
 def _deliver_items(items: list[tuple[int, dict]]) -> int:
-    channels = configured_channels()
+    inline, outside = split_channels(configured_channels())
     created = 0
     for start in range(0, len(items), BATCH_SIZE):
-        rows = _store(items[start : start + BATCH_SIZE])
+        with transaction.atomic():
+            rows = _store(items[start : start + BATCH_SIZE])
+            # Email, SMS, WeChat: delivery rows in the same transaction, sent by one
+            # task per batch after commit (wuye.notifications.deliveries).
+            due = deliveries.plan(rows, outside) if outside else []
+            deliveries.enqueue_sending(due)
         created += len(rows)
-        for channel in channels:
+        for channel in inline:
             for row in rows:
                 try:
                     channel.send(row)
@@ -210,10 +216,10 @@ def _deliver_items(items: list[tuple[int, dict]]) -> int:
     return created
 
 
-@transaction.atomic
 def _store(items: list[tuple[int, dict]]) -> list[Notification]:
     """Insert the (recipient, fields) rows not stored yet; returns those this call
-    inserted, by id."""
+    inserted, by id. The caller holds the transaction (the rows and their deliveries
+    are committed together)."""
     keys = {fields["dedupe_key"] for _, fields in items}
     ids = {pk for pk, _ in items}
     stored = set(
