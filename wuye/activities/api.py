@@ -396,7 +396,7 @@ def sign_up(request, activity_id: Id, payload: SignupIn):
 
 
 @router.get(
-    "/activities/my-signups",
+    "/activities/signups/mine",
     response=list[SignupOut],
     summary="My sign-ups",
     description="Newest first: the sign-ups of the houses the caller lives in, with "
@@ -427,7 +427,7 @@ def cancel_signup(request, signup_id: Id, payload: SignupCancelIn):
 
 
 @router.post(
-    "/activities/check-in",
+    "/activities/signups/check-in",
     response={200: SignupOut, **WRITE_ERRORS},
     summary="Check a ticket in",
     description="engagement.assist or manage in the activity's community, by the ticket "

@@ -285,3 +285,9 @@ class ResidentSignupForm(forms.Form):
 
     def clean_house(self):
         return self.houses[self.cleaned_data["house"]]
+
+    def hidden_errors_to_top(self):
+        """A single house is a hidden field: its errors are shown above the form."""
+        if isinstance(self.fields["house"].widget, forms.HiddenInput) and "house" in self.errors:
+            for error in self.errors.pop("house"):
+                self.add_error(None, error)

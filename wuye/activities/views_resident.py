@@ -131,13 +131,15 @@ def _detail(request, activity, form=None, status=200):
     signup_open = activity.status == Status.OPEN and now <= activity.signup_deadline
     if form is None and signup_open and free_houses:
         form = ResidentSignupForm(activity=activity, houses=free_houses)
+    elif form is not None:
+        form.hidden_errors_to_top()
     return render(
         request,
         "activities/h5/detail.html",
         {
             "activity": activity,
             "signups": signups,
-            "form": form if signup_open and free_houses else None,
+            "form": form if form is not None and (form.is_bound or free_houses) else None,
             "signup_open": signup_open,
             "photos": list(activity.photos.order_by("id")) if activity.starts_at <= now else [],
             "now": now,
