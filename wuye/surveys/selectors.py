@@ -175,8 +175,9 @@ def text_answers(survey: Survey, question):
 
 # --- SERVQUAL -------------------------------------------------------------------------------
 def servqual_scores(survey: Survey):
-    """Per-dimension mean perception, expectation and gap, and the weighted index."""
-    if not survey.servqual:
+    """Per-dimension mean perception, expectation and gap, and the weighted index: for
+    SERVQUAL surveys and any survey whose scale questions carry a dimension."""
+    if survey.is_vote or not survey.questions.exclude(dimension="").exists():
         return None
     answers = Answer.objects.filter(question__survey=survey).exclude(question__dimension="")
     rows = list(
