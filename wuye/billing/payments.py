@@ -41,6 +41,7 @@ from wuye.billing.models import (
 from wuye.billing.money import CENT, ZERO, allocate
 from wuye.billing.services import policy_for, status_for
 from wuye.core.services import require
+from wuye.webhooks.payloads import payment_received
 
 COLLECT = "billing.collect"
 MANAGE = "billing.manage"
@@ -311,6 +312,8 @@ def record_payment(
         left = amount - sum((part.amount for part in parts), ZERO)
         if left > 0:
             _post(_lock_account(house), PrepaidEntry.Kind.DEPOSIT, left, at=at, payment=payment)
+        # webhooks, sent once the payment commits
+        payment_received(payment, [(part.bill_id, part.amount) for part in parts])
         return payment
 
 

@@ -57,6 +57,7 @@ from wuye.billing.payments import deduct_after_run
 from wuye.billing.services import MANAGE, policy_for, require_community
 from wuye.core.i18n import site_text
 from wuye.core.services import require
+from wuye.webhooks.payloads import bill_run_issued
 
 BATCH_SIZE = 2000
 MONTHS = {FeeItem.Cycle.MONTH: 1, FeeItem.Cycle.QUARTER: 3, FeeItem.Cycle.YEAR: 12}
@@ -499,6 +500,7 @@ def _finish(actor, run) -> BillRun:
             skipped=locked.bills_skipped,
             amount=str(locked.amount_issued),
         )
+        bill_run_issued(locked)  # webhooks, sent once the run's final state commits
     return locked
 
 

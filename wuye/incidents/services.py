@@ -30,6 +30,7 @@ from wuye.incidents.models import (
 )
 from wuye.incidents.playbook import PLAYBOOK
 from wuye.notifications.services import delivered_together, notify
+from wuye.webhooks.payloads import incident_reported
 from wuye.workorders.services import InvalidTransition as StatusConflict
 
 S = Status
@@ -274,6 +275,7 @@ def report_incident(
         note=incident.description,
         payload={"severity": incident.severity, "buildings": [b.name for b in buildings]},
     )
+    incident_reported(incident, [b.pk for b in buildings])  # webhooks, after commit
     play = PLAYBOOK[kind]
     with delivered_together():
         _tell_staff(

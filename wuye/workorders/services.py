@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wuye.core.services import full_clean, require
+from wuye.webhooks.payloads import workorder_event
 from wuye.workorders import sla
 from wuye.workorders.models import (
     Category,
@@ -153,6 +154,7 @@ def _record(order, event, *, actor, from_status="", note="", payload=None, publi
     if photos:
         entry.photos.set(photos)
     announce(entry)
+    workorder_event(entry)  # webhooks: created, status changed, rated (after commit)
     return entry
 
 
