@@ -20,9 +20,11 @@ people who collect the money chase it; viewers with ``billing.view`` see the lis
 
 - ``notice`` and ``sms``: an in-app notification to the house's current residents who
   have a login (``wuye.notifications.services.notify``, dedupe key ``billing.dunning:<id>``).
-  SMS is a notification of kind ``billing.dunning.sms`` handed to the configured channels
-  (``NOTIFICATION_CHANNELS``): with the default, in-app only, no text message leaves the
-  system yet; an SMS channel adapter can send the rows of that kind.
+  SMS is a notification of kind ``billing.dunning.sms``, one of the kinds that always go
+  by text message (``wuye.notifications.channels.SMS_KINDS``): with ``SmsChannel`` in
+  ``NOTIFICATION_CHANNELS`` each resident with a mobile (who has not switched SMS off
+  for bills) gets one through the SMS provider, logged and retried as a ``Delivery``;
+  with the default, in-app only, it stays in the notification centre.
 - ``letter``: the printable 催缴函 (``wuye.billing.dunning_letters``), one page per house.
 - ``phone`` and ``visit``: the record only, with a note of what was said (required).
 """
