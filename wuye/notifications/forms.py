@@ -81,7 +81,9 @@ class PreferencesForm(forms.Form):
 
 class DeliveryFilterForm(forms.Form):
     channel = forms.ChoiceField(
-        label=_("Channel"), required=False, choices=[("", _("All")), *ChannelCode.choices]
+        label=pgettext_lazy("delivery", "Channel"),
+        required=False,
+        choices=[("", _("All")), *ChannelCode.choices],
     )
     status = forms.ChoiceField(
         label=_("Status"),
@@ -124,7 +126,9 @@ class TemplateForm(forms.Form):
         max_length=64,
         help_text=_("e.g. notice.published, or notice for every notice event"),
     )
-    channel = forms.ChoiceField(label=_("Channel"), choices=ChannelCode.choices)
+    channel = forms.ChoiceField(
+        label=pgettext_lazy("delivery", "Channel"), choices=ChannelCode.choices
+    )
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     subject = forms.CharField(
         label=_("Subject"),

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from wuye.core.console import add_service_errors, after_param, console_view, newest_first_page
@@ -112,7 +113,7 @@ def _export(rows):
     headers = [
         _("Id"),
         _("Created at"),
-        _("Channel"),
+        pgettext("delivery", "Channel"),
         _("Recipient"),
         _("Sent to"),
         _("Kind"),
