@@ -353,6 +353,7 @@ def send_test_event(*, actor, endpoint: Endpoint) -> WebhookDelivery:
     """A ``ping`` event to the endpoint (whatever it subscribes to), to check the URL
     and the receiver's signature check."""
     _require_admin(actor, endpoint)
+    endpoint = Endpoint.objects.get(pk=endpoint.pk)  # its current state
     if not endpoint.is_active:
         raise ValidationError(_("This webhook is switched off; switch it on first."))
     now = timezone.now()

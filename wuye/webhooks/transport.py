@@ -35,15 +35,20 @@ def is_public(address: str) -> bool:
 
 
 def numeric_address(host: str) -> str | None:
-    """The address a numeric host spells (``127.0.0.1``, ``2130706433``, ``[::1]``…),
-    resolved without DNS; None for a name."""
+    """The address a numeric host spells (``127.0.0.1``, ``[::1]``, and the old IPv4
+    forms connecting still accepts: ``2130706433``, ``0x7f.1``, ``127.1``), read without
+    DNS; None for a name."""
+    host = host.strip("[]")
     try:
-        infos = socket.getaddrinfo(
-            host.strip("[]"), None, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
-        )
-    except (socket.gaierror, UnicodeError, ValueError):
-        return None
-    return infos[0][4][0] if infos else None
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if host and all(c in "0123456789abcdefxABCDEFX." for c in host):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
 
 
 def _guarded_connection(address, timeout=TIMEOUT, source_address=None, *args, **kwargs):
@@ -70,14 +75,6 @@ def _guarded_connection(address, timeout=TIMEOUT, source_address=None, *args, **
     raise error or OSError(f"cannot connect to {host}")
 
 
-class _HTTP(http.client.HTTPConnection):
-    _create_connection = staticmethod(_guarded_connection)
-
-
-class _HTTPS(http.client.HTTPSConnection):
-    _create_connection = staticmethod(_guarded_connection)
-
-
 @dataclasses.dataclass
 class Answer:
     status: int
@@ -89,13 +86,18 @@ def post(url: str, body: bytes, headers: dict, *, timeout: float = TIMEOUT) -> A
     trouble raises ``OSError`` (``BlockedAddress``, refused, timeout…) or
     ``http.client.HTTPException``."""
     parts = urlsplit(url)
-    connection_class = {"http": _HTTP, "https": _HTTPS}.get(parts.scheme)
+    connection_class = {
+        "http": http.client.HTTPConnection,
+        "https": http.client.HTTPSConnection,
+    }.get(parts.scheme)
     if connection_class is None or not parts.hostname:
         raise ValueError(f"not an http(s) URL: {url}")
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
     connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+    # Set per instance: HTTPConnection.__init__ assigns socket.create_connection itself.
+    connection._create_connection = _guarded_connection
     try:
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
