@@ -37,20 +37,26 @@ MY_SIGNUPS = 50
 RECENT = datetime.timedelta(days=30)  # cancelled sign-ups still shown on the activity
 
 
-def resident_view(view):
-    """Signed-in residents only: staff without a house get 403, anyone else 404."""
+def resident_view(view=None, *, unlinked_page: bool = False):
+    """Signed-in residents only: staff without a house get 403; anyone else the
+    "account not linked" page (``unlinked_page``) or 404."""
 
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        actor = request.actor
-        if actor.is_resident:
-            return view(request, *args, **kwargs)
-        if actor.staff:
-            raise PermissionDenied
-        raise Http404
+    def decorate(view):
+        @login_required
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            actor = request.actor
+            if actor.is_resident:
+                return view(request, *args, **kwargs)
+            if actor.staff:
+                raise PermissionDenied
+            if unlinked_page:
+                return render(request, "web/unlinked.html")
+            raise Http404
 
-    return wrapper
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
 
 
 def _activities(actor):
@@ -84,7 +90,7 @@ def _houses_for(actor, activity):
 
 
 @require_GET
-@resident_view
+@resident_view(unlinked_page=True)
 def activity_list(request):
     actor = request.actor
     now = timezone.now()
@@ -186,7 +192,7 @@ def activity_detail(request, pk):
 
 
 @require_GET
-@resident_view
+@resident_view(unlinked_page=True)
 def my_signups(request):
     actor = request.actor
     signups = list(_my_signups(actor).order_by("-id")[:MY_SIGNUPS])
