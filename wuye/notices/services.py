@@ -558,13 +558,16 @@ def add_photo(*, actor, notice: Notice, uploaded):
         )
     photo = save_photo(actor=actor, uploaded=uploaded, company=locked.company)
     locked.photos.add(photo)
+    _event(locked, EventKind.EDITED, actor, payload={"image_added": photo.pk})
     return photo
 
 
 @transaction.atomic
 def remove_photo(*, actor, notice: Notice, photo_id: int) -> None:
     locked = _require_editable(actor, notice)
-    locked.photos.remove(photo_id)
+    if locked.photos.filter(pk=photo_id).exists():
+        locked.photos.remove(photo_id)
+        _event(locked, EventKind.EDITED, actor, payload={"image_removed": photo_id})
 
 
 SNIFF_BYTES = 8192
@@ -697,13 +700,15 @@ def add_attachment(*, actor, notice: Notice, upload) -> NoticeAttachment:
     except BaseException:
         attachment.file.delete(save=False)
         raise
+    _event(locked, EventKind.EDITED, actor, payload={"file_added": name})
     return attachment
 
 
 @transaction.atomic
 def remove_attachment(*, actor, attachment: NoticeAttachment) -> None:
-    _require_editable(actor, attachment.notice)
+    locked = _require_editable(actor, attachment.notice)
     deleted, _counts = NoticeAttachment.objects.filter(pk=attachment.pk).delete()
     if deleted:
+        _event(locked, EventKind.EDITED, actor, payload={"file_removed": attachment.name})
         storage, stored = attachment.file.storage, attachment.file.name
         transaction.on_commit(lambda: storage.delete(stored))
