@@ -2,19 +2,22 @@
 through ``wuye.webhooks.services`` (whose errors land on the form)."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from wuye.webhooks.events import EVENT_TYPES
 from wuye.webhooks.models import DeliveryStatus
-from wuye.webhooks.services import PING
+from wuye.webhooks.services import PING, clean_url
 
 
 class EndpointForm(forms.Form):
     url = forms.CharField(
         label=_("URL"),
         max_length=500,
-        widget=forms.URLInput(attrs={"placeholder": "https://example.com/wuye/webhooks"}),
+        widget=forms.TextInput(
+            attrs={"placeholder": "https://example.com/wuye/webhooks", "inputmode": "url"}
+        ),
         help_text=_("Events are POSTed here as JSON; answer with any 2xx status within 5 seconds."),
     )
     description = forms.CharField(
@@ -34,6 +37,13 @@ class EndpointForm(forms.Form):
         initial=True,
         help_text=_("Switched off, nothing is sent and waiting retries are given up."),
     )
+
+    def clean_url(self):
+        """The service's checks, so a bad URL shows with the other fields' errors."""
+        try:
+            return clean_url(self.cleaned_data["url"])
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["url"]) from None
 
 
 class DeliveryFilterForm(forms.Form):
