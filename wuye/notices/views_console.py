@@ -39,7 +39,7 @@ from wuye.notices.models import NoticeAttachment, Status
 
 VIEW = services.VIEW
 MANAGE = services.MANAGE
-RECEIPTS_PAGE = 50
+RECEIPTS_PAGE = 30
 STATUS_BADGE = {
     Status.DRAFT: "muted",
     Status.SCHEDULED: "warning",
