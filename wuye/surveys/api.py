@@ -549,6 +549,18 @@ def add_question(request, survey_id: Id, payload: QuestionIn):
     return Status(201, question)
 
 
+@router.post(
+    "/surveys/{survey_id}/questions/order",
+    response={200: list[QuestionOut], **WRITE_ERRORS},
+    summary="Reorder a draft's questions",
+)
+@idempotent
+def reorder_questions(request, survey_id: Id, payload: OrderIn):
+    who = actor(request)
+    survey = _managed(who, survey_id)
+    return services.reorder_questions(actor=who, survey=survey, order=payload.question_ids)
+
+
 @router.put(
     "/surveys/{survey_id}/questions/{question_id}",
     response={200: QuestionOut, **WRITE_ERRORS},
@@ -570,18 +582,6 @@ def remove_question(request, survey_id: Id, question_id: Id):
     question = _question(_managed(who, survey_id), question_id)
     services.remove_question(actor=who, question=question)
     return Status(204, None)
-
-
-@router.post(
-    "/surveys/{survey_id}/questions/order",
-    response={200: list[QuestionOut], **WRITE_ERRORS},
-    summary="Reorder a draft's questions",
-)
-@idempotent
-def reorder_questions(request, survey_id: Id, payload: OrderIn):
-    who = actor(request)
-    survey = _managed(who, survey_id)
-    return services.reorder_questions(actor=who, survey=survey, order=payload.question_ids)
 
 
 @router.post(

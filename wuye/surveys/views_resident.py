@@ -20,20 +20,26 @@ from wuye.surveys.models import Status
 LIST_LIMIT = 100
 
 
-def resident_view(view):
-    """Signed-in residents only: staff without a house get 403, anyone else 404."""
+def resident_view(view=None, *, empty_page: str = ""):
+    """Signed-in residents only: staff without a house get 403; anyone else 404, or
+    ``empty_page`` rendered with nothing in it (a list: "nothing for you yet")."""
 
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        actor = request.actor
-        if actor.is_resident:
-            return view(request, *args, **kwargs)
-        if actor.staff:
-            raise PermissionDenied
-        raise Http404
+    def decorate(view):
+        @login_required
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            actor = request.actor
+            if actor.is_resident:
+                return view(request, *args, **kwargs)
+            if actor.staff:
+                raise PermissionDenied
+            if empty_page:
+                return render(request, empty_page, {"open": [], "closed": []})
+            raise Http404
 
-    return wrapper
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
 
 
 def _load(actor, pk):
@@ -41,7 +47,7 @@ def _load(actor, pk):
 
 
 @require_GET
-@resident_view
+@resident_view(empty_page="surveys/h5/list.html")
 def survey_list(request):
     actor = request.actor
     surveys = list(
