@@ -12,6 +12,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.test import Client
 
 from wuye.accounts.actor import Actor
@@ -71,6 +72,34 @@ def make_staff(company, username, role_codes, communities, name=None) -> StaffMe
     return member
 
 
+def make_staff_in_bulk(rows) -> dict:
+    """``make_staff`` for many (company, username, role code, community) rows with a
+    handful of bulk inserts: the cast is built before nearly every test."""
+    password = make_password(PASSWORD)
+    users = User.objects.bulk_create(
+        [User(username=name, first_name=name, password=password) for _c, name, _r, _x in rows]
+    )
+    members = StaffMember.objects.bulk_create(
+        [
+            StaffMember(company=company, user=user, employee_no=name, name=name)
+            for (company, name, _r, _x), user in zip(rows, users, strict=True)
+        ]
+    )
+    roles = {
+        (role.company_id, role.code): role.pk
+        for role in Role.objects.filter(company__in={company for company, *_ in rows})
+    }
+    StaffMember.roles.through.objects.bulk_create(
+        StaffMember.roles.through(staffmember_id=member.pk, role_id=roles[company.pk, code])
+        for (company, _n, code, _x), member in zip(rows, members, strict=True)
+    )
+    StaffMember.communities.through.objects.bulk_create(
+        StaffMember.communities.through(staffmember_id=member.pk, community_id=community.pk)
+        for (_c, _n, _r, community), member in zip(rows, members, strict=True)
+    )
+    return {name: member for (_c, name, _r, _x), member in zip(rows, members, strict=True)}
+
+
 def make_estate(company, code, name):
     community = Community.objects.create(company=company, name=name, code=code)
     building = Building.objects.create(community=community, name="1栋", floors_above=18)
@@ -122,12 +151,14 @@ def cast(db) -> Cast:
     resident_b = make_resident(company, house_b, "李娜", "13800000002")
     other_resident = make_resident(other, other_house, "王芳", "13900000009")
 
-    staff = {}
-    for code in DEFAULT_ROLES:
-        staff[code] = make_staff(company, code, [code], [x])
-    staff["technician_y"] = make_staff(company, "technician_y", ["technician"], [y])
-    staff["manager_y"] = make_staff(company, "manager_y", ["project_manager"], [y])
-    staff["other_admin"] = make_staff(other, "other_admin", ["company_admin"], [o])
+    staff = make_staff_in_bulk(
+        [
+            *((company, code, code, x) for code in DEFAULT_ROLES),
+            (company, "technician_y", "technician", y),
+            (company, "manager_y", "project_manager", y),
+            (other, "other_admin", "company_admin", o),
+        ]
+    )
 
     users = {name: member.user for name, member in staff.items()}
     users["resident_a"] = resident_a.user

@@ -138,6 +138,43 @@ SMS_GATEWAY = env.str("SMS_GATEWAY", default="wuye.accounts.sms.LoggingGateway")
 SMS_CODE_TTL_SECONDS = 300
 SMS_CODE_MAX_ATTEMPTS = 5
 
+# --- notifications beyond the in-app centre (wuye.notifications) ----------------
+# Outside channels switched on, by dotted path: add …channels.EmailChannel,
+# …channels.SmsChannel, …channels.WeChatChannel. In-app only by default.
+NOTIFICATION_CHANNELS = env.list(
+    "NOTIFICATION_CHANNELS", default=["wuye.notifications.channels.InAppChannel"]
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+NOTIFICATION_EMAIL_FROM = env.str("NOTIFICATION_EMAIL_FROM", default="")
+# SMS and WeChat template messages: a logging provider for development, or the HTTP
+# adapters (…providers.HttpSmsProvider / HttpWeChatProvider) posting signed JSON.
+NOTIFICATION_SMS_PROVIDER = env.str(
+    "NOTIFICATION_SMS_PROVIDER", default="wuye.notifications.providers.LoggingSmsProvider"
+)
+NOTIFICATION_SMS_URL = env.str("NOTIFICATION_SMS_URL", default="")
+NOTIFICATION_SMS_API_KEY = env.str("NOTIFICATION_SMS_API_KEY", default="")
+NOTIFICATION_SMS_SECRET = env.str("NOTIFICATION_SMS_SECRET", default="")
+NOTIFICATION_SMS_TEMPLATE = env.str("NOTIFICATION_SMS_TEMPLATE", default="")
+NOTIFICATION_WECHAT_PROVIDER = env.str(
+    "NOTIFICATION_WECHAT_PROVIDER", default="wuye.notifications.providers.LoggingWeChatProvider"
+)
+NOTIFICATION_WECHAT_URL = env.str("NOTIFICATION_WECHAT_URL", default="")
+NOTIFICATION_WECHAT_API_KEY = env.str("NOTIFICATION_WECHAT_API_KEY", default="")
+NOTIFICATION_WECHAT_SECRET = env.str("NOTIFICATION_WECHAT_SECRET", default="")
+NOTIFICATION_WECHAT_TEMPLATE = env.str("NOTIFICATION_WECHAT_TEMPLATE", default="")
+NOTIFICATION_HTTP_TIMEOUT = env.int("NOTIFICATION_HTTP_TIMEOUT", default=10)
+# Makes the links in email and SMS absolute, e.g. https://wuye.example.com
+NOTIFICATION_BASE_URL = env.str("NOTIFICATION_BASE_URL", default="")
+NOTIFICATION_SITE_NAME = env.str("NOTIFICATION_SITE_NAME", default="")
+NOTIFICATION_TIME_ZONE = env.str("NOTIFICATION_TIME_ZONE", default="Asia/Shanghai")
+
 # --- i18n -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wuye.core.seeding import create_missing
 from wuye.core.services import full_clean, require
 from wuye.facilities.models import (
     ABSURD,
@@ -51,12 +52,15 @@ DEFAULT_CATEGORIES = {
 
 def seed_asset_categories(*, company) -> None:
     """The default asset categories of a company (idempotent)."""
-    for position, (code, (name, prefix)) in enumerate(DEFAULT_CATEGORIES.items()):
-        AssetCategory.objects.get_or_create(
-            company=company,
-            code=code,
-            defaults={"name": name, "code_prefix": prefix, "sort_order": position},
-        )
+    create_missing(
+        AssetCategory,
+        company=company,
+        key="code",
+        rows={
+            code: {"name": name, "code_prefix": prefix, "sort_order": position}
+            for position, (code, (name, prefix)) in enumerate(DEFAULT_CATEGORIES.items())
+        },
+    )
 
 
 def _require_community(actor, community) -> None:

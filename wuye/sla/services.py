@@ -27,6 +27,7 @@ import datetime
 from django.apps import apps as installed_apps
 from django.db import transaction
 
+from wuye.core.seeding import create_missing
 from wuye.sla.holidays import PRC_CALENDAR
 
 _T = datetime.time
@@ -82,26 +83,29 @@ def seed_company_calendars(*, company, apps=installed_apps) -> None:
             )
         if public_holidays:
             _add_public_holidays(calendar, apps.get_model("sla", "CalendarDay"))
-    for code, (
-        name,
-        clock,
-        calendar_name,
-        response,
-        arrival,
-        resolution,
-    ) in DEFAULT_POLICIES.items():
-        SlaPolicy.objects.get_or_create(
-            company=company,
-            code=code,
-            defaults={
+    create_missing(
+        SlaPolicy,
+        company=company,
+        key="code",
+        rows={
+            code: {
                 "name": name,
                 "clock": clock,
                 "calendar": calendars[calendar_name] if calendar_name else None,
                 "response_minutes": response,
                 "arrival_minutes": arrival,
                 "resolution_minutes": resolution,
-            },
-        )
+            }
+            for code, (
+                name,
+                clock,
+                calendar_name,
+                response,
+                arrival,
+                resolution,
+            ) in DEFAULT_POLICIES.items()
+        },
+    )
 
 
 def _add_public_holidays(calendar, CalendarDay) -> None:

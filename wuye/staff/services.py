@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from wuye.accounts.models import User
+from wuye.core.seeding import create_missing
 from wuye.core.services import full_clean, require
 from wuye.estates.models import Community, Company
 from wuye.staff.models import Role, RosterEntry, Shift, StaffMember, Trade
@@ -22,20 +23,30 @@ DEFAULT_SHIFTS = (
 
 def seed_company_defaults(*, company: Company) -> None:
     """Default roles, trades and shifts for a new company (idempotent)."""
-    for code, (name_zh, _name_en, company_wide, perms) in DEFAULT_ROLES.items():
-        Role.objects.get_or_create(
-            company=company,
-            code=code,
-            defaults={"name": name_zh, "company_wide": company_wide, "permissions": list(perms)},
-        )
-    for code, name in DEFAULT_TRADES.items():
-        Trade.objects.get_or_create(company=company, code=code, defaults={"name": name})
-    for name, start, end, color in DEFAULT_SHIFTS:
-        Shift.objects.get_or_create(
-            company=company,
-            name=name,
-            defaults={"start_time": start, "end_time": end, "color": color},
-        )
+    create_missing(
+        Role,
+        company=company,
+        key="code",
+        rows={
+            code: {"name": name_zh, "company_wide": company_wide, "permissions": list(perms)}
+            for code, (name_zh, _name_en, company_wide, perms) in DEFAULT_ROLES.items()
+        },
+    )
+    create_missing(
+        Trade,
+        company=company,
+        key="code",
+        rows={code: {"name": name} for code, name in DEFAULT_TRADES.items()},
+    )
+    create_missing(
+        Shift,
+        company=company,
+        key="name",
+        rows={
+            name: {"start_time": start, "end_time": end, "color": color}
+            for name, start, end, color in DEFAULT_SHIFTS
+        },
+    )
 
 
 def _same_company(actor, *objs) -> None:

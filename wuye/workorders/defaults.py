@@ -4,6 +4,8 @@
  children as (code, name, urgency or None, paid or None))
 """
 
+from wuye.core.seeding import create_missing
+
 DEFAULT_CATEGORIES = [
     ("water_electric", "水电", "repair", "auto", "plumbing_electric", "normal", False,
      "unless_rated_well", [
@@ -69,35 +71,32 @@ def seed(*, company, category_model, trade_model) -> None:
     """Create the default categories missing for ``company`` (idempotent). Takes the
     model classes so the data migration can pass its historical models."""
     trades = {t.code: t for t in trade_model.objects.filter(company=company)}
+    parents, children = {}, {}
     for position, row in enumerate(DEFAULT_CATEGORIES):
-        code, name, kind, mode, trade, urgency, paid, visit, children = row
+        code, name, kind, mode, trade, urgency, paid, visit, subcategories = row
         common = {
             "request_type": kind,
             "dispatch_mode": mode,
             "trade": trades.get(trade),
             "return_visit": visit,
         }
-        parent, _created = category_model.objects.get_or_create(
-            company=company,
-            code=code,
-            defaults={
-                "name": name,
-                "default_urgency": urgency,
-                "is_paid": paid,
-                "sort_order": position * 10,
+        parents[code] = {
+            "name": name,
+            "default_urgency": urgency,
+            "is_paid": paid,
+            "sort_order": position * 10,
+            **common,
+        }
+        for offset, (child_code, child_name, child_urgency, child_paid) in enumerate(subcategories):
+            children[child_code] = {
+                "parent_code": code,
+                "name": child_name,
+                "default_urgency": child_urgency or urgency,
+                "is_paid": paid if child_paid is None else child_paid,
+                "sort_order": position * 10 + offset + 1,
                 **common,
-            },
-        )
-        for offset, (child_code, child_name, child_urgency, child_paid) in enumerate(children):
-            category_model.objects.get_or_create(
-                company=company,
-                code=child_code,
-                defaults={
-                    "parent": parent,
-                    "name": child_name,
-                    "default_urgency": child_urgency or urgency,
-                    "is_paid": paid if child_paid is None else child_paid,
-                    "sort_order": position * 10 + offset + 1,
-                    **common,
-                },
-            )
+            }
+    parents = create_missing(category_model, company=company, key="code", rows=parents)
+    for fields in children.values():
+        fields["parent"] = parents[fields.pop("parent_code")]
+    create_missing(category_model, company=company, key="code", rows=children)
