@@ -38,6 +38,7 @@ from wuye.core.scoping import get_visible_or_404
 from wuye.core.xlsx import XLSX_TYPE, spooled_file
 
 MANAGE, ASSIST = services.MANAGE, services.ASSIST
+TIMELINE = 30  # latest timeline entries on the detail page
 STATUS_BADGE = {Status.DRAFT: "muted", Status.OPEN: "success", Status.CANCELLED: "danger"}
 SIGNUP_BADGE = {
     SignupStatus.CONFIRMED: "success",
@@ -184,6 +185,7 @@ def _detail(request, activity, *, cancel_form=None, recap_form=None, status=200)
         signup.badge = SIGNUP_BADGE.get(signup.status, "")
         signup.mobile_shown = _mobile(actor, signup.contact_mobile)
         signup.can_cancel = services.may_cancel_signup(actor, signup, now=now)
+    events = list(selectors.timeline(activity)[: TIMELINE + 1])
     can_manage = services.may(actor, activity, MANAGE)
     can_assist = services.may(actor, activity, ASSIST)
     can_check_in = services.may(actor, activity, ASSIST, MANAGE)
@@ -195,7 +197,8 @@ def _detail(request, activity, *, cancel_form=None, recap_form=None, status=200)
             "figures": selectors.figures(activity),
             "filters": filters,
             "page": page,
-            "events": selectors.timeline(activity)[:100],
+            "events": events[:TIMELINE],
+            "more_events": len(events) > TIMELINE,
             "photos": list(activity.photos.order_by("id")),
             "can_manage": can_manage,
             "can_assist": can_assist and activity.status == Status.OPEN,
