@@ -335,13 +335,26 @@ def survey_results(request, pk):
         context["vote"] = vote = selectors.vote_results(survey)
         context["stacks"] = vote_stacks(vote)
     else:
-        context["results"] = selectors.question_results(survey)
+        context["results"] = results = selectors.question_results(survey)
+        for result in results:
+            if result.question.scale_max:
+                result.segments = _segments(result.bars)
         context["scores"] = scores = selectors.servqual_scores(survey)
         if scores is not None:
             for row in scores.dimensions:
                 row.p_width = _width(row.perception, scores.scale_max)
                 row.e_width = _width(row.expectation, scores.scale_max)
     return render(request, "surveys/console/results.html", context)
+
+
+def _segments(bars) -> list[dict]:
+    """A scale's distribution as one stacked bar: each score's share, left to right."""
+    x, segments = 0.0, []
+    for score, bar in enumerate(bars, start=1):
+        width = float(bar.percent or 0)
+        segments.append({"score": score, "x": f"{x:.2f}", "width": f"{width:.2f}", "bar": bar})
+        x += width
+    return segments
 
 
 def _width(value, top) -> str:
