@@ -1,14 +1,7 @@
 """The demo dataset: its shape, its invariants, its logins, and the real ``wuye demo``."""
 
 import datetime
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from types import SimpleNamespace
 
 import pytest
@@ -57,9 +50,19 @@ HOMES = {
 }
 
 
+@pytest.fixture(scope="module")
+def _demo_once(django_db_setup, django_db_blocker):
+    """Load the demo once for the module (it takes seconds), inside a transaction rolled
+    back at the end; each test runs in a savepoint within it, so what one test changes
+    the next does not see. Tests that need an empty database live in test_demo_command."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        assert demo.load() is True
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def loaded(db):
-    assert demo.load() is True
+def loaded(_demo_once, db):
     return {c.code: c for c in Community.objects.all()}
 
 
@@ -247,31 +250,6 @@ def test_second_load_finds_the_data_and_writes_nothing(loaded):
     assert not [q for q in queries.captured_queries if not q["sql"].startswith("SELECT")]
 
 
-def test_the_data_is_deterministic(db):
-    def fingerprint():
-        return (
-            list(Resident.objects.order_by("id").values_list("name", "mobile", "id_number")),
-            list(House.objects.order_by("id").values_list("number", "built_area", "occupancy")),
-            list(StaffMember.objects.order_by("id").values_list("name", "mobile")),
-            list(
-                WorkOrder.objects.order_by("id").values_list(
-                    "category__code", "description", "status", "assignee__name", "reporter__mobile"
-                )
-            ),
-        )
-
-    class Rollback(Exception):
-        pass
-
-    with pytest.raises(Rollback), transaction.atomic():
-        demo.load()
-        first = fingerprint()
-        raise Rollback
-    assert not Company.objects.exists()
-    demo.load()
-    assert fingerprint() == first
-
-
 # --- work orders ---------------------------------------------------------------------
 def test_work_orders_in_every_status_type_and_sla_state(loaded):
     orders = WorkOrder.objects.select_related("category")
@@ -382,58 +360,3 @@ def test_the_technician_has_tasks_and_the_pool_one_order(loaded, client):
         client.force_login(User.objects.get(username=username))
         page = client.get(reverse("orders_field:tasks")).content.decode()
         assert 'class="order-item' in page, username
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _children(pid: int) -> list[int]:
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
-    return [int(p) for p in out.stdout.split()]
-
-
-def test_wuye_demo_serves_and_stops_on_ctrl_c(tmp_path):
-    """The real command: migrate, load, gunicorn + worker + scheduler, SIGINT stops all."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env["WUYE_VAR_DIR"] = str(tmp_path / "var")
-    outputs = []
-    for attempt in ("created", "already loaded"):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "wuye.cli", "demo", "--bind", f"127.0.0.1:{port}"],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            body = None
-            while time.monotonic() < deadline and proc.poll() is None:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                        body = r.read().decode()
-                        break
-                except OSError:
-                    time.sleep(0.25)
-            assert body is not None and '"ok"' in body
-            children = _children(proc.pid)
-            assert len(children) == 3  # gunicorn master, worker, scheduler
-            time.sleep(0.5)  # still running a moment later: none crashed at start
-            assert all(os.path.exists(f"/proc/{c}") for c in children)
-            proc.send_signal(signal.SIGINT)
-            out, _ = proc.communicate(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        assert proc.returncode == 0, out
-        assert not [c for c in children if os.path.exists(f"/proc/{c}")]
-        assert attempt in out
-        assert "hexin_admin" in out and demo.PASSWORD in out
-        outputs.append(out)
-    assert "Wuye stopped." in outputs[-1]
