@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import Count, F
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -55,7 +55,10 @@ def _demo_once(django_db_setup, django_db_blocker):
     """Load the demo once for the module (it takes seconds), inside a transaction rolled
     back at the end; each test runs in a savepoint within it, so what one test changes
     the next does not see. Tests that need an empty database live in test_demo_command."""
-    with django_db_blocker.unblock(), transaction.atomic():
+    fast_hashing = override_settings(  # as conftest's per-test fixture, which runs later
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+    )
+    with django_db_blocker.unblock(), fast_hashing, transaction.atomic():
         assert demo.load() is True
         yield
         transaction.set_rollback(True)

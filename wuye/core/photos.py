@@ -25,6 +25,7 @@ from wuye.core.models import Photo
 ATTACHMENT_CHECKS = (
     "wuye.workorders.selectors.photo_visible",
     "wuye.facilities.selectors_rounds.photo_visible",
+    "wuye.activities.selectors.photo_visible",
 )
 
 THUMBNAIL_SIDE = 360
