@@ -237,6 +237,21 @@ def test_open_counts_audience_and_notifies(cast, django_capture_on_commit_callba
         services.open_survey(actor=who, survey=survey)
 
 
+def test_surveys_count_homes_and_votes_count_every_unit_but_parking_and_storage(cast, estate):
+    """A satisfaction survey asks households (homes); an owner vote counts each 专有部分
+    except parking spaces and storage rooms, which go with a home."""
+    from wuye.estates.models import House
+
+    House.objects.filter(pk=estate["c"].pk).update(kind=House.Kind.SHOP)
+    House.objects.filter(pk=estate["d"].pk).update(kind=House.Kind.PARKING)
+    survey = make_survey(cast)
+    assert survey.eligible_households == 3  # A, B and 0203: not the shop or the space
+    vote = make_vote(cast)
+    assert vote.eligible_households == 4 and vote.eligible_area == Decimal("449.00")
+    with pytest.raises(ValidationError):
+        ballot(cast, vote, estate["owners"]["d"].user, "同意")  # the parking space's owner
+
+
 # --- answering ----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("position", "value"),

@@ -7,6 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from wuye.estates.models import House, Unit
 
+# Who a satisfaction survey asks: the homes, not shops, parking spaces or storage rooms.
+HOUSEHOLD_KINDS = (House.Kind.RESIDENCE,)
+# The 专有部分 an owner vote counts by number and by area: parking spaces and storage
+# rooms go with a home and are not counted on their own.
+VOTING_KINDS = (House.Kind.RESIDENCE, House.Kind.SHOP, House.Kind.OFFICE)
+
 
 class Audience(models.TextChoices):
     COMPANY = "company", _("Every community of the company")
@@ -63,10 +69,20 @@ def _community_of(item) -> int:
 
 
 def audience_houses(
-    *, company_id: int, community_id, audience: str, building_ids=(), unit_ids=(), house_ids=()
+    *,
+    company_id: int,
+    community_id,
+    audience: str,
+    building_ids=(),
+    unit_ids=(),
+    house_ids=(),
+    kinds=None,
 ):
-    """The houses an audience reaches, as a queryset (not evaluated)."""
+    """The houses an audience reaches, as a queryset (not evaluated); ``kinds`` limits
+    them to some kinds of house (all kinds by default)."""
     houses = House.objects.filter(company_id=company_id)
+    if kinds is not None:
+        houses = houses.filter(kind__in=kinds)
     if audience == Audience.COMPANY:
         return houses
     houses = houses.filter(community_id=community_id)

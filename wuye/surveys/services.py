@@ -40,7 +40,13 @@ from django.utils.translation import gettext_lazy
 
 from wuye.core.i18n import site_text
 from wuye.core.services import full_clean, require
-from wuye.estates.audience import Audience, audience_houses, check_audience
+from wuye.estates.audience import (
+    HOUSEHOLD_KINDS,
+    VOTING_KINDS,
+    Audience,
+    audience_houses,
+    check_audience,
+)
 from wuye.estates.models import House
 from wuye.notifications.services import notify
 from wuye.people.models import Residency
@@ -449,7 +455,8 @@ def remove_question(*, actor, question: Question) -> None:
 
 # --- opening and closing ----------------------------------------------------------------
 def reached_houses(survey: Survey):
-    """The houses the survey's audience reaches now (a queryset)."""
+    """The houses the survey's audience reaches now (a queryset): homes for a survey,
+    every 专有部分 but parking spaces and storage rooms for a vote."""
     return audience_houses(
         company_id=survey.company_id,
         community_id=survey.community_id,
@@ -457,6 +464,7 @@ def reached_houses(survey: Survey):
         building_ids=survey.buildings.values_list("id", flat=True),
         unit_ids=survey.units.values_list("id", flat=True),
         house_ids=survey.houses.values_list("id", flat=True),
+        kinds=VOTING_KINDS if survey.is_vote else HOUSEHOLD_KINDS,
     )
 
 
