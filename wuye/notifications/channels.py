@@ -165,8 +165,9 @@ def configured_channels() -> list:
 
 
 def split_channels(channels) -> tuple[list[Channel], dict[str, OutsideChannel]]:
-    """(in-app style channels, outside channels by code)."""
-    inline = [c for c in channels if not isinstance(c, OutsideChannel)]
+    """(in-app style channels with something to do, outside channels by code). The
+    in-app channel itself is left out: the stored row is its message."""
+    inline = [c for c in channels if not isinstance(c, OutsideChannel | InAppChannel)]
     outside = {c.code: c for c in channels if isinstance(c, OutsideChannel)}
     return inline, outside
 

@@ -199,7 +199,11 @@ def _deliver_items(items: list[tuple[int, dict]]) -> int:
     created = 0
     for start in range(0, len(items), BATCH_SIZE):
         with transaction.atomic():
-            rows = _store(items[start : start + BATCH_SIZE])
+            inserted = _store(items[start : start + BATCH_SIZE])
+            if not (inline or outside):  # in-app only: the stored rows are the message
+                created += inserted.count()
+                continue
+            rows = list(inserted)
             # Email, SMS, WeChat: delivery rows in the same transaction, sent by one
             # task per batch after commit (wuye.notifications.deliveries).
             due = deliveries.plan(rows, outside) if outside else []
@@ -216,10 +220,10 @@ def _deliver_items(items: list[tuple[int, dict]]) -> int:
     return created
 
 
-def _store(items: list[tuple[int, dict]]) -> list[Notification]:
-    """Insert the (recipient, fields) rows not stored yet; returns those this call
-    inserted, by id. The caller holds the transaction (the rows and their deliveries
-    are committed together)."""
+def _store(items: list[tuple[int, dict]]):
+    """Insert the (recipient, fields) rows not stored yet; returns a queryset of those
+    this call inserted, by id. The caller holds the transaction (the rows and their
+    deliveries are committed together)."""
     keys = {fields["dedupe_key"] for _, fields in items}
     ids = {pk for pk, _ in items}
     stored = set(
@@ -239,20 +243,18 @@ def _store(items: list[tuple[int, dict]]) -> list[Notification]:
     )
     wanted = sorted(pair for pair in pending if pair[0] in active)
     if not wanted:
-        return []
+        return Notification.objects.none()
     now = timezone.now()
     Notification.objects.bulk_create(
         [Notification(recipient_id=pk, created_at=now, **pending[pk, key]) for pk, key in wanted],
         ignore_conflicts=True,  # a concurrent run got there first: theirs stands
     )
     # Rows this run inserted carry its timestamp; a concurrent run's rows do not.
-    inserted = Notification.objects.filter(
+    return Notification.objects.filter(
         dedupe_key__in={key for _, key in wanted},
         recipient_id__in={pk for pk, _ in wanted},
         created_at=now,
     ).order_by("id")
-    wanted = set(wanted)
-    return [row for row in inserted if (row.recipient_id, row.dedupe_key) in wanted]
 
 
 @transaction.atomic
