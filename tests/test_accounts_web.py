@@ -10,7 +10,7 @@ from tests.conftest import PASSWORD
 from wuye.accounts.forms import LoginForm
 from wuye.accounts.models import ApiToken, SmsCode, User
 from wuye.accounts.services import create_api_token
-from wuye.accounts.sms import LoggingGateway
+from wuye.notifications.providers import LoggingSmsProvider
 
 LOGIN = reverse("accounts:login")
 SMS_LOGIN = reverse("accounts:sms_login")
@@ -114,10 +114,10 @@ def test_logout_is_post_only(cast):
 def sms_outbox(monkeypatch):
     sent = []
 
-    def capture(self, *, mobile, text):
-        sent.append((mobile, text))
+    def capture(self, mobile, message):
+        sent.append((mobile, message.text))
 
-    monkeypatch.setattr(LoggingGateway, "send", capture)
+    monkeypatch.setattr(LoggingSmsProvider, "send", capture)
     return sent
 
 

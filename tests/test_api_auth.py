@@ -75,7 +75,7 @@ def test_failed_sign_in_issues_nothing(cast, data, status):
 
 def test_sms_code_sign_in(cast, caplog):
     mobile = cast.users["resident_b"].mobile
-    with caplog.at_level("INFO", logger="wuye.sms"):
+    with caplog.at_level("INFO", logger="wuye.notifications"):
         response = post(Client(), "/auth/sms-code", {"mobile": mobile})
     assert response.status_code == 202
     code = re.search(r"\b(\d{6})\b", caplog.text).group(1)

@@ -249,8 +249,8 @@ def test_api_token_secret_is_hashed_and_revocable(cast):
 def test_sms_code_login_limits_attempts(cast, monkeypatch):
     sent = []
     monkeypatch.setattr(
-        "wuye.accounts.sms.LoggingGateway.send",
-        lambda self, mobile, text: sent.append((mobile, text)),
+        "wuye.notifications.providers.LoggingSmsProvider.send",
+        lambda self, mobile, message: sent.append((mobile, message.text)),
     )
     accounts.send_login_code(mobile="13800000001")
     accounts.send_login_code(mobile="13000000000")  # unknown: nothing sent, no error

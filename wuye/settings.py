@@ -134,7 +134,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-SMS_GATEWAY = env.str("SMS_GATEWAY", default="wuye.accounts.sms.LoggingGateway")
 SMS_CODE_TTL_SECONDS = 300
 SMS_CODE_MAX_ATTEMPTS = 5
 
@@ -174,6 +173,8 @@ NOTIFICATION_HTTP_TIMEOUT = env.int("NOTIFICATION_HTTP_TIMEOUT", default=10)
 NOTIFICATION_BASE_URL = env.str("NOTIFICATION_BASE_URL", default="")
 NOTIFICATION_SITE_NAME = env.str("NOTIFICATION_SITE_NAME", default="")
 NOTIFICATION_TIME_ZONE = env.str("NOTIFICATION_TIME_ZONE", default="Asia/Shanghai")
+# Outbound webhooks may not call loopback or private addresses unless allowed (dev only).
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
 
 # --- i18n -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
