@@ -8,15 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 from wuye.activities.models import Activity, Status
 from wuye.activities.selectors import PARTICIPANT_STATUSES
+from wuye.estates.audience_forms import actor_communities
 from wuye.estates.forms import CASCADE_CLASS, raw_id
 from wuye.estates.models import Building, Community, House, Unit
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
-
-
-def _communities(actor):
-    return Community.objects.filter(id__in=sorted(actor.community_ids)).order_by("name", "id")
 
 
 def _when(label, help_text=""):
@@ -80,7 +77,7 @@ class ActivityForm(forms.Form):
 
     def __init__(self, *args, actor, activity=None, **kwargs):
         super().__init__(*args, **kwargs)
-        communities = _communities(actor)
+        communities = actor_communities(actor)
         self.fields["community"].queryset = communities
         if activity is not None:
             self.fields["community"].disabled = True
@@ -114,7 +111,7 @@ class ActivityFilterForm(forms.Form):
 
     def __init__(self, data, *, actor, **kwargs):
         super().__init__(data, **kwargs)
-        self.fields["community"].queryset = _communities(actor)
+        self.fields["community"].queryset = actor_communities(actor)
         self.fields["q"].widget.attrs["placeholder"] = _("Title or place")
 
     def filter(self, queryset, now):

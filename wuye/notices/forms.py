@@ -6,24 +6,16 @@ re-renders when the community or audience changes); houses are typed as numbers,
 within a chosen building or as ``building/number``. The rules themselves are checked by
 ``wuye.notices.services``; its ValidationErrors land back on these forms."""
 
-import re
-
 from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from wuye.estates.audience import Audience
-from wuye.estates.forms import CASCADE_CLASS, raw_id
-from wuye.estates.models import Building, Community, House, Unit
+from wuye.estates.audience_forms import AudienceForm, actor_communities
+from wuye.estates.models import Community
 from wuye.notices.models import Kind, Status
 
 DATETIME = {"type": "datetime-local"}
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
-SEPARATORS = re.compile(r"[\s,，、;；]+")
-
-
-def _communities(actor):
-    return Community.objects.filter(id__in=sorted(actor.community_ids)).order_by("name", "id")
 
 
 def _when(label, help_text=""):
@@ -36,39 +28,20 @@ def _when(label, help_text=""):
     )
 
 
-class NoticeForm(forms.Form):
-    community = forms.ModelChoiceField(
-        queryset=Community.objects.none(), label=capfirst(_("community")), required=False
+class NoticeForm(AudienceForm):
+    house_building_help = _(
+        "Pick a building and type its house numbers, or leave it empty and type "
+        "building/number, e.g. 1栋/0101."
     )
-    audience = forms.ChoiceField(label=capfirst(_("audience")), choices=Audience.choices)
-    buildings = forms.ModelMultipleChoiceField(
-        queryset=Building.objects.none(),
-        label=capfirst(_("buildings")),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
+    house_numbers_help = _("Separated by spaces, commas or new lines.")
+    house_numbers_placeholder = "0101 0102 0203"
+    missing_message = _("No such house in this community: %(numbers)s")
+    ambiguous_message = _(
+        "These numbers are in several buildings or units; pick the building or type "
+        "building/number: %(numbers)s"
     )
-    units = forms.ModelMultipleChoiceField(
-        queryset=Unit.objects.none(),
-        label=capfirst(_("units")),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    house_building = forms.ModelChoiceField(
-        queryset=Building.objects.none(),
-        label=capfirst(_("houses in building")),
-        required=False,
-        help_text=_(
-            "Pick a building and type its house numbers, or leave it empty and type "
-            "building/number, e.g. 1栋/0101."
-        ),
-    )
-    house_numbers = forms.CharField(
-        label=capfirst(_("house numbers")),
-        required=False,
-        max_length=8000,
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "0101 0102 0203"}),
-        help_text=_("Separated by spaces, commas or new lines."),
-    )
+    hint_fields = ("buildings",)
+
     kind = forms.ChoiceField(label=capfirst(_("type")), choices=Kind.choices)
     title = forms.CharField(label=capfirst(_("title")), max_length=120)
     body = forms.CharField(
@@ -85,117 +58,6 @@ class NoticeForm(forms.Form):
         capfirst(_("publish at")), _("Leave empty to publish when you press Publish.")
     )
     expires_at = _when(capfirst(_("expires at")), _("Residents no longer see it afterwards."))
-
-    def __init__(self, *args, actor, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.actor = actor
-        communities = _communities(actor)
-        self.fields["community"].queryset = communities
-        self.fields["community"].widget.attrs["class"] = CASCADE_CLASS
-        self.fields["audience"].widget.attrs["class"] = CASCADE_CLASS
-        if not actor.company_wide:
-            self.fields["audience"].choices = [
-                c for c in Audience.choices if c[0] != Audience.COMPANY
-            ]
-        community_id = raw_id(self, "community")
-        audience = self._raw("audience") or Audience.COMMUNITY
-        buildings = Building.objects.filter(community_id__in=communities.values("id"))
-        units = Unit.objects.filter(building__community_id__in=communities.values("id"))
-        self.fields["buildings"].queryset = buildings
-        self.fields["units"].queryset = units.select_related("building")
-        self.fields["house_building"].queryset = buildings
-        mine = buildings.filter(community_id=community_id) if community_id else buildings.none()
-        self.fields["buildings"].choices = list(mine.values_list("id", "name"))
-        self.fields["units"].choices = [
-            (u.pk, f"{u.building.name} {u.name}")
-            for u in units.filter(building__community_id=community_id or 0)
-            .select_related("building")
-            .order_by("building__sort_order", "building_id", "name", "id")
-        ]
-        self.fields["house_building"].choices = [
-            ("", _("Any building (type building/number)")),
-            *mine.values_list("id", "name"),
-        ]
-        # Show only the picker the audience uses.
-        shown = {
-            Audience.BUILDINGS: ("buildings",),
-            Audience.UNITS: ("units",),
-            Audience.HOUSES: ("house_building", "house_numbers"),
-        }.get(audience, ())
-        for name in ("buildings", "units", "house_building", "house_numbers"):
-            if name not in shown:
-                self.fields[name].widget = (
-                    forms.MultipleHiddenInput()
-                    if name
-                    in (
-                        "buildings",
-                        "units",
-                    )
-                    else forms.HiddenInput()
-                )
-        if not community_id and audience != Audience.COMPANY:
-            self.fields["buildings"].help_text = _("Choose a community first")
-
-    def _raw(self, name):
-        if self.is_bound:
-            return self.data.get(self.add_prefix(name))
-        return self.initial.get(name)
-
-    def clean(self):
-        data = super().clean()
-        audience = data.get("audience")
-        community = data.get("community")
-        if audience == Audience.COMPANY:
-            data["community"] = None
-        elif audience and community is None and not self.has_error("community"):
-            self.add_error("community", _("Choose a community."))
-        data["houses"] = []
-        if audience == Audience.HOUSES and community is not None:
-            data["houses"] = self._resolve_houses(community, data)
-        return data
-
-    def _resolve_houses(self, community, data) -> list:
-        tokens = [t for t in SEPARATORS.split(data.get("house_numbers") or "") if t]
-        if not tokens:
-            self.add_error("house_numbers", _("Type at least one house number."))
-            return []
-        building = data.get("house_building")
-        if building is not None and building.community_id != community.id:
-            self.add_error("house_building", _("The building is not in this community."))
-            return []
-        houses = House.objects.filter(community=community)
-        found, missing, ambiguous = [], [], []
-        names = dict(Building.objects.filter(community=community).values_list("name", "id"))
-        for token in dict.fromkeys(tokens):
-            candidates = houses
-            number = token
-            if building is not None:
-                candidates = candidates.filter(building=building)
-            elif "/" in token:
-                name, _slash, number = token.rpartition("/")
-                candidates = candidates.filter(building_id=names.get(name.strip(), 0))
-            matches = list(candidates.filter(number=number.strip())[:2])
-            if not matches:
-                missing.append(token)
-            elif len(matches) > 1:
-                ambiguous.append(token)
-            else:
-                found.append(matches[0])
-        if missing:
-            self.add_error(
-                "house_numbers",
-                _("No such house in this community: %(numbers)s") % {"numbers": " ".join(missing)},
-            )
-        if ambiguous:
-            self.add_error(
-                "house_numbers",
-                _(
-                    "These numbers are in several buildings or units; pick the building or type "
-                    "building/number: %(numbers)s"
-                )
-                % {"numbers": " ".join(ambiguous)},
-            )
-        return found
 
     def service_args(self) -> dict:
         data = self.cleaned_data
@@ -262,7 +124,7 @@ class NoticeFilterForm(forms.Form):
 
     def __init__(self, data, *, actor, **kwargs):
         super().__init__(data, **kwargs)
-        self.fields["community"].queryset = _communities(actor)
+        self.fields["community"].queryset = actor_communities(actor)
 
     def filter(self, notices):
         data = self.cleaned_data

@@ -7,15 +7,12 @@ re-renders through HTMX when the community or audience changes); houses are type
 numbers, as ``building/number`` or within a chosen building. The rules themselves are
 checked by ``wuye.surveys.services``; its ValidationErrors land back on these forms."""
 
-import re
-
 from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from wuye.estates.audience import Audience
-from wuye.estates.forms import CASCADE_CLASS, raw_id
-from wuye.estates.models import Building, Community, House, Unit
+from wuye.estates.audience_forms import AudienceForm, actor_communities
+from wuye.estates.models import Community
 from wuye.people.forms import HousePickerMixin
 from wuye.surveys.models import (
     Channel,
@@ -30,51 +27,24 @@ from wuye.surveys.services import CHOICE_KINDS, SCALE_KINDS
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
-SEPARATORS = re.compile(r"[\s,，、;；]+")
-PICKERS = ("buildings", "units", "house_building", "house_numbers")
-
-
-def _communities(actor):
-    return Community.objects.filter(id__in=sorted(actor.community_ids)).order_by("name", "id")
 
 
 def option_lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class SurveyForm(forms.Form):
+class SurveyForm(AudienceForm):
     """A survey (``variant`` "survey"), a SERVQUAL survey ("servqual") or a vote ("vote")."""
 
+    house_numbers_help = _(
+        "Separated by spaces, commas or new lines; without a building chosen above, "
+        "type building/number."
+    )
+    house_numbers_placeholder = "0101 0102 1栋/0203"
+    missing_message = _("No single house matches (type building/number): %(numbers)s")
+    field_order = ["title"]
+
     title = forms.CharField(label=capfirst(_("title")), max_length=120)
-    community = forms.ModelChoiceField(
-        queryset=Community.objects.none(), label=capfirst(_("community")), required=False
-    )
-    audience = forms.ChoiceField(label=capfirst(_("audience")), choices=Audience.choices)
-    buildings = forms.ModelMultipleChoiceField(
-        queryset=Building.objects.none(),
-        label=capfirst(_("buildings")),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    units = forms.ModelMultipleChoiceField(
-        queryset=Unit.objects.none(),
-        label=capfirst(_("units")),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    house_building = forms.ModelChoiceField(
-        queryset=Building.objects.none(), label=capfirst(_("houses in building")), required=False
-    )
-    house_numbers = forms.CharField(
-        label=capfirst(_("house numbers")),
-        required=False,
-        max_length=8000,
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "0101 0102 1栋/0203"}),
-        help_text=_(
-            "Separated by spaces, commas or new lines; without a building chosen above, "
-            "type building/number."
-        ),
-    )
     intro = forms.CharField(
         label=capfirst(_("introduction")),
         required=False,
@@ -113,8 +83,8 @@ class SurveyForm(forms.Form):
     )
 
     def __init__(self, *args, actor, variant: str = "survey", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.actor, self.variant = actor, variant
+        super().__init__(*args, actor=actor, **kwargs)
+        self.variant = variant
         if variant == "vote":
             for name in ("respondent", "anonymous", "mode", "scale"):
                 del self.fields[name]
@@ -128,95 +98,6 @@ class SurveyForm(forms.Form):
             else:
                 self.fields["title"].required = False
                 self.fields["title"].help_text = _("Leave empty for the standard title.")
-        communities = _communities(actor)
-        self.fields["community"].queryset = communities
-        self.fields["community"].widget.attrs["class"] = CASCADE_CLASS
-        self.fields["audience"].widget.attrs["class"] = CASCADE_CLASS
-        if not actor.company_wide:
-            self.fields["audience"].choices = [
-                c for c in Audience.choices if c[0] != Audience.COMPANY
-            ]
-        community_id = raw_id(self, "community")
-        audience = self._raw("audience") or Audience.COMMUNITY
-        buildings = Building.objects.filter(community_id__in=communities.values("id"))
-        units = Unit.objects.filter(building__community_id__in=communities.values("id"))
-        self.fields["buildings"].queryset = buildings
-        self.fields["units"].queryset = units
-        self.fields["house_building"].queryset = buildings
-        mine = buildings.filter(community_id=community_id or 0).order_by("sort_order", "id")
-        self.fields["buildings"].choices = list(mine.values_list("id", "name"))
-        self.fields["units"].choices = [
-            (u.pk, f"{u.building.name} {u.name}")
-            for u in units.filter(building__community_id=community_id or 0)
-            .select_related("building")
-            .order_by("building__sort_order", "building_id", "name", "id")
-        ]
-        self.fields["house_building"].choices = [
-            ("", _("Any building (type building/number)")),
-            *mine.values_list("id", "name"),
-        ]
-        shown = {
-            Audience.BUILDINGS: ("buildings",),
-            Audience.UNITS: ("units",),
-            Audience.HOUSES: ("house_building", "house_numbers"),
-        }.get(audience, ())
-        for name in PICKERS:
-            if name not in shown:
-                multiple = name in ("buildings", "units")
-                self.fields[name].widget = (
-                    forms.MultipleHiddenInput() if multiple else forms.HiddenInput()
-                )
-        if shown and not community_id:
-            self.fields[shown[0]].help_text = _("Choose a community first")
-
-    def _raw(self, name):
-        if self.is_bound:
-            return self.data.get(self.add_prefix(name))
-        return self.initial.get(name)
-
-    def clean(self):
-        data = super().clean()
-        audience = data.get("audience")
-        community = data.get("community")
-        if audience == Audience.COMPANY:
-            data["community"] = None
-        elif audience and community is None and not self.has_error("community"):
-            self.add_error("community", _("Choose a community."))
-        data["houses"] = []
-        if audience == Audience.HOUSES and community is not None:
-            data["houses"] = self._resolve_houses(community, data)
-        return data
-
-    def _resolve_houses(self, community, data) -> list:
-        tokens = [t for t in SEPARATORS.split(data.get("house_numbers") or "") if t]
-        if not tokens:
-            self.add_error("house_numbers", _("Type at least one house number."))
-            return []
-        building = data.get("house_building")
-        if building is not None and building.community_id != community.id:
-            self.add_error("house_building", _("The building is not in this community."))
-            return []
-        names = dict(Building.objects.filter(community=community).values_list("name", "id"))
-        found, missing = [], []
-        for token in dict.fromkeys(tokens):
-            candidates, number = House.objects.filter(community=community), token
-            if building is not None:
-                candidates = candidates.filter(building=building)
-            elif "/" in token:
-                name, _slash, number = token.rpartition("/")
-                candidates = candidates.filter(building_id=names.get(name.strip(), 0))
-            matches = list(candidates.filter(number=number.strip())[:2])
-            if len(matches) == 1:
-                found.append(matches[0])
-            else:
-                missing.append(token)
-        if missing:
-            self.add_error(
-                "house_numbers",
-                _("No single house matches (type building/number): %(numbers)s")
-                % {"numbers": " ".join(missing)},
-            )
-        return found
 
     def service_args(self) -> dict:
         data = self.cleaned_data
@@ -334,7 +215,7 @@ class SurveyFilterForm(forms.Form):
 
     def __init__(self, data, *, actor, **kwargs):
         super().__init__(data, **kwargs)
-        self.fields["community"].queryset = _communities(actor)
+        self.fields["community"].queryset = actor_communities(actor)
 
     def filter(self, surveys):
         data = self.cleaned_data
