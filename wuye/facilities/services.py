@@ -6,10 +6,8 @@ in the asset's community; ``parse_answer`` is pure: it turns what a phone sent f
 checklist item into a typed value and says whether it is abnormal, or names the mistake.
 """
 
-import codecs
 import datetime
 import re
-import zipfile
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -18,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wuye.core import uploads
 from wuye.core.seeding import create_missing
 from wuye.core.services import full_clean, require
 from wuye.facilities.models import (
@@ -334,118 +333,29 @@ def update_vendor(*, actor, vendor: Vendor, **fields) -> Vendor:
 
 
 # --- documents kept with an asset ---------------------------------------------------
-SNIFF_BYTES = 8192
-OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc and .xls (Office 97–2003)
 DWG = re.compile(rb"^AC1\d{3}")  # AutoCAD's version tag: AC1015 (2000) … AC1032 (2018)
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _starts_with(magic: bytes):
-    return lambda head, upload: head.startswith(magic)
-
-
-def _zip_holding(folder: str):
-    """A Word or Excel file is a ZIP archive with its own top folder (word/, xl/)."""
-
-    def check(head, upload) -> bool:
-        if not head.startswith(b"PK\x03\x04"):
-            return False
-        try:
-            upload.seek(0)
-            with zipfile.ZipFile(upload) as archive:
-                return any(name.startswith(folder) for name in archive.namelist())
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-            return False
-
-    return check
-
-
-def _plain_text(head, upload) -> bool:
-    """No NUL bytes and readable as UTF-8 or GB18030 (Chinese Windows Notepad)."""
-    if not head or b"\x00" in head:
-        return False
-    for encoding in ("utf-8", "gb18030"):
-        try:  # a character cut at the end of the sample is not an error
-            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
-        except UnicodeDecodeError:
-            continue
-        return True
-    return False
-
 
 # extension: (MIME type stored and sent, content check (first bytes, upload) -> bool)
 ATTACHMENT_TYPES = {
-    "pdf": ("application/pdf", _starts_with(b"%PDF-")),
-    "jpg": ("image/jpeg", _starts_with(b"\xff\xd8\xff")),
-    "jpeg": ("image/jpeg", _starts_with(b"\xff\xd8\xff")),
-    "png": ("image/png", _starts_with(b"\x89PNG\r\n\x1a\n")),
-    "doc": ("application/msword", _starts_with(OLE2)),
-    "docx": (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        _zip_holding("word/"),
-    ),
-    "xls": ("application/vnd.ms-excel", _starts_with(OLE2)),
-    "xlsx": (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        _zip_holding("xl/"),
-    ),
+    **uploads.DOCUMENT_TYPES,
     "dwg": ("image/vnd.dwg", lambda head, upload: bool(DWG.match(head))),
-    "txt": ("text/plain", _plain_text),
+    "txt": uploads.TEXT_TYPE,
 }
-
-
-def attachment_limit_bytes() -> int:
-    return settings.FACILITY_ATTACHMENT_MAX_MB * 1024 * 1024
-
-
-def _original_name(upload) -> str:
-    """The name the user's computer gave the file, without any folder or control
-    characters (it is shown on the page and sent back on download)."""
-    name = re.split(r"[\\/]", str(upload.name or ""))[-1]
-    name = CONTROL.sub("", name).strip()
-    if len(name) > 255:  # keep the extension
-        stem, dot, extension = name.rpartition(".")
-        name = f"{stem[: 254 - len(extension)]}{dot}{extension}" if dot else name[:255]
-    return name
 
 
 def _attachment_type(upload, name: str) -> tuple[str, str]:
     """(extension, MIME type) when both the name and the content say one allowed type;
     a ValidationError naming the file otherwise."""
-    extension = name.rpartition(".")[2].lower() if "." in name else ""
-    if extension not in ATTACHMENT_TYPES:
-        raise ValidationError(
-            {
-                "file": _(
-                    "“%(name)s” cannot be kept with an asset: upload a PDF, JPEG or PNG image, "
-                    "Word or Excel document, DWG drawing or text file."
-                )
-                % {"name": name}
-            }
-        )
-    limit_mb = settings.FACILITY_ATTACHMENT_MAX_MB
-    if upload.size > attachment_limit_bytes():
-        raise ValidationError(
-            {
-                "file": _("“%(name)s” is larger than %(limit)s MB.")
-                % {"name": name, "limit": limit_mb}
-            }
-        )
-    if not upload.size:
-        raise ValidationError({"file": _("“%(name)s” is empty.") % {"name": name}})
-    content_type, looks_right = ATTACHMENT_TYPES[extension]
-    upload.seek(0)
-    head = upload.read(SNIFF_BYTES)
-    if not looks_right(head, upload):
-        raise ValidationError(
-            {
-                "file": _(
-                    "“%(name)s” is not a real %(type)s file: its content does not match its name."
-                )
-                % {"name": name, "type": extension.upper()}
-            }
-        )
-    return extension, content_type
+    return uploads.check_document(
+        upload,
+        name,
+        types=ATTACHMENT_TYPES,
+        limit_mb=settings.FACILITY_ATTACHMENT_MAX_MB,
+        refused=_(
+            "“%(name)s” cannot be kept with an asset: upload a PDF, JPEG or PNG image, "
+            "Word or Excel document, DWG drawing or text file."
+        ),
+    )
 
 
 @transaction.atomic
@@ -453,7 +363,7 @@ def add_attachment(*, actor, asset: Asset, upload, description: str = "") -> Ass
     """Keep a document (manual, contract, inspection report, drawing, photo) with an
     asset. The type must agree by name and by content; nothing is stored on error."""
     _require_community(actor, asset.community)
-    name = _original_name(upload)
+    name = uploads.original_name(upload)
     extension, content_type = _attachment_type(upload, name)
     attachment = AssetAttachment(
         asset=asset,

@@ -25,9 +25,6 @@ Rules enforced here (a refusal writes nothing):
   it is published and not in the past when it is published.
 """
 
-import codecs
-import re
-
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -36,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from wuye.core import uploads
 from wuye.core.images import save_photo
 from wuye.core.services import full_clean, require
 from wuye.estates.audience import Audience, audience_houses, check_audience
@@ -570,108 +568,25 @@ def remove_photo(*, actor, notice: Notice, photo_id: int) -> None:
         _event(locked, EventKind.EDITED, actor, payload={"image_removed": photo_id})
 
 
-SNIFF_BYTES = 8192
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
-def _zip_holding(folder: str):
-    import zipfile
-
-    def check(head, upload) -> bool:
-        if not head.startswith(b"PK\x03\x04"):
-            return False
-        try:
-            upload.seek(0)
-            with zipfile.ZipFile(upload) as archive:
-                return any(name.startswith(folder) for name in archive.namelist())
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-            return False
-
-    return check
-
-
-def _plain_text(head, upload) -> bool:
-    if not head or b"\x00" in head:
-        return False
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
-        except UnicodeDecodeError:
-            continue
-        return True
-    return False
-
-
-def _starts(magic: bytes):
-    return lambda head, upload: head.startswith(magic)
-
-
-# extension: (MIME type, content check)
-ATTACHMENT_TYPES = {
-    "pdf": ("application/pdf", _starts(b"%PDF-")),
-    "jpg": ("image/jpeg", _starts(b"\xff\xd8\xff")),
-    "jpeg": ("image/jpeg", _starts(b"\xff\xd8\xff")),
-    "png": ("image/png", _starts(b"\x89PNG\r\n\x1a\n")),
-    "doc": ("application/msword", _starts(OLE2)),
-    "docx": (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        _zip_holding("word/"),
-    ),
-    "xls": ("application/vnd.ms-excel", _starts(OLE2)),
-    "xlsx": (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        _zip_holding("xl/"),
-    ),
-    "txt": ("text/plain", _plain_text),
-}
+# extension: (MIME type stored and sent, content check (first bytes, upload) -> bool)
+ATTACHMENT_TYPES = {**uploads.DOCUMENT_TYPES, "txt": uploads.TEXT_TYPE}
 
 
 def attachment_limit_mb() -> int:
     return getattr(settings, "NOTICE_ATTACHMENT_MAX_MB", settings.FACILITY_ATTACHMENT_MAX_MB)
 
 
-def _original_name(upload) -> str:
-    name = re.split(r"[\\/]", str(upload.name or ""))[-1]
-    name = CONTROL.sub("", name).strip()
-    if len(name) > 255:
-        stem, dot, extension = name.rpartition(".")
-        name = f"{stem[: 254 - len(extension)]}{dot}{extension}" if dot else name[:255]
-    return name or "file"
-
-
 def _attachment_type(upload, name: str) -> tuple[str, str]:
-    extension = name.rpartition(".")[2].lower() if "." in name else ""
-    if extension not in ATTACHMENT_TYPES:
-        raise ValidationError(
-            {
-                "file": _(
-                    "“%(name)s” cannot be posted with a notice: upload a PDF, JPEG or PNG "
-                    "image, Word or Excel document or text file."
-                )
-                % {"name": name}
-            }
-        )
-    limit = attachment_limit_mb()
-    if upload.size > limit * 1024 * 1024:
-        raise ValidationError(
-            {"file": _("“%(name)s” is larger than %(limit)s MB.") % {"name": name, "limit": limit}}
-        )
-    if not upload.size:
-        raise ValidationError({"file": _("“%(name)s” is empty.") % {"name": name}})
-    content_type, looks_right = ATTACHMENT_TYPES[extension]
-    upload.seek(0)
-    head = upload.read(SNIFF_BYTES)
-    if not looks_right(head, upload):
-        raise ValidationError(
-            {
-                "file": _(
-                    "“%(name)s” is not a real %(type)s file: its content does not match its name."
-                )
-                % {"name": name, "type": extension.upper()}
-            }
-        )
-    return extension, content_type
+    return uploads.check_document(
+        upload,
+        name,
+        types=ATTACHMENT_TYPES,
+        limit_mb=attachment_limit_mb(),
+        refused=_(
+            "“%(name)s” cannot be posted with a notice: upload a PDF, JPEG or PNG "
+            "image, Word or Excel document or text file."
+        ),
+    )
 
 
 @transaction.atomic
@@ -682,7 +597,7 @@ def add_attachment(*, actor, notice: Notice, upload) -> NoticeAttachment:
         raise ValidationError(
             {"file": _("A notice has at most %(n)d files.") % {"n": MAX_ATTACHMENTS}}
         )
-    name = _original_name(upload)
+    name = uploads.original_name(upload) or "file"
     extension, content_type = _attachment_type(upload, name)
     attachment = NoticeAttachment(
         notice=locked,
