@@ -15,7 +15,7 @@ from django.utils import timezone
 from wuye import demo
 from wuye.accounts.actor import Actor
 from wuye.accounts.models import User
-from wuye.estates.models import CommonArea, Community, Company, House
+from wuye.estates.models import Building, CommonArea, Community, Company, House
 from wuye.people.models import Residency, Resident
 from wuye.staff.models import RosterEntry, Shift, StaffMember
 from wuye.staff.policy import DEFAULT_ROLES
@@ -363,3 +363,83 @@ def test_the_technician_has_tasks_and_the_pool_one_order(loaded, client):
         client.force_login(User.objects.get(username=username))
         page = client.get(reverse("orders_field:tasks")).content.decode()
         assert 'class="order-item' in page, username
+
+
+def test_notices_activities_surveys_and_votes_in_cuihu(loaded, client):
+    from wuye.activities.models import Activity, SignupStatus
+    from wuye.notices import selectors as notice_selectors
+    from wuye.notices.models import Notice, NoticeReceipt
+    from wuye.notices.models import Status as NoticeStatus
+    from wuye.notifications.models import Notification
+    from wuye.surveys import selectors as survey_selectors
+    from wuye.surveys.models import Channel, Dimension, Survey
+    from wuye.surveys.services import verify_vote
+
+    cuihu = loaded["cuihu"]
+    me = Actor(User.objects.get(mobile=demo.RESIDENT_MOBILE))
+    notices = Notice.objects.filter(company=cuihu.company)
+    assert set(notices.values_list("community__code", flat=True)) == {"cuihu"}
+    assert sorted(notices.values_list("status", flat=True)) == sorted(
+        [NoticeStatus.PUBLISHED] * 2 + [NoticeStatus.SCHEDULED, NoticeStatus.DRAFT]
+    )
+    outage = notices.get(kind="outage")
+    assert outage.is_emergency and outage.status == NoticeStatus.PUBLISHED
+    receipts = NoticeReceipt.objects.filter(notice=outage)
+    assert outage.households == receipts.count() > 100
+    buildings = set(
+        Building.objects.filter(id__in=receipts.values("building_id").distinct()).values_list(
+            "name", flat=True
+        )
+    )
+    assert buildings == {"1栋", "2栋"}
+    for notice in notices.filter(status=NoticeStatus.PUBLISHED):
+        counts = notice_selectors.read_counts(notice)
+        assert 0.25 < counts["read"] / counts["households"] < 0.5
+        readers = Notification.objects.filter(
+            dedupe_key=f"notice:{notice.pk}", read_at__isnull=False
+        ).count()
+        assert 0.9 * counts["read"] <= readers <= counts["read"]  # one reader, two homes
+    assert notices.get(kind="tip").is_pinned
+    # The printed resident: the urgent notice unread on her home page, the survey open.
+    assert notice_selectors.urgent_unread(me) == [outage]
+    mine = survey_selectors.resident_surveys(me)
+    servqual = mine.get(servqual="performance")
+    assert servqual.status == "open"
+    assert survey_selectors.answered_ids(me, list(mine)) == set()
+    client.force_login(me.user)
+    home = client.get(reverse("web:resident_home")).content.decode()
+    assert outage.title in home
+    # Another community's resident sees none of it.
+    jinxiu_home = Residency.objects.filter(
+        house__community=loaded["jinxiu"], resident__user__isnull=False
+    ).first()
+    other = Actor(jinxiu_home.resident.user)
+    assert not notice_selectors.resident_notices(other).exists()
+    assert not survey_selectors.resident_surveys(other).exists()
+
+    fair = Activity.objects.get(community=cuihu, title="中秋游园会")
+    signups = fair.signups.all()
+    assert fair.capacity == 80 and fair.max_party_size == 4
+    assert fair.confirmed_people <= 80 < fair.confirmed_people + fair.waitlisted_people
+    assert signups.filter(status=SignupStatus.WAITLISTED).exists()
+    assert signups.filter(status=SignupStatus.CANCELLED).count() == 1
+    assert signups.filter(promoted_at__isnull=False).count() >= 1
+    ticket = signups.get(house__in=me.resident_house_ids)
+    assert ticket.status == SignupStatus.CONFIRMED and ticket.code
+    past = Activity.objects.get(community=cuihu, ends_at__lt=timezone.now())
+    assert past.recap and past.signups.filter(checked_in_at__isnull=False).count() >= 10
+
+    assert servqual.responses_count == 40
+    assert servqual.responses.filter(channel=Channel.PHONE).count() == 8
+    scores = {
+        row.dimension: row.perception
+        for row in survey_selectors.servqual_scores(servqual).dimensions
+    }
+    assert min(scores, key=scores.get) == Dimension.RESPONSIVENESS
+    assert all(3.5 < float(value) < 6.5 for value in scores.values())
+    lift = Survey.objects.get(kind="vote", status="open", community=cuihu)
+    assert lift.title == "是否更换电梯维保单位" and lift.responses_count == 30
+    assert verify_vote(survey=lift)["ok"]
+    closed = Survey.objects.get(kind="vote", status="closed", community=cuihu)
+    assert closed.result_digest and closed.closed_at < timezone.now() - datetime.timedelta(days=20)
+    assert verify_vote(survey=closed)["ok"]
