@@ -28,7 +28,9 @@ from wuye.core.apitools import (
     IdCursorPagination,
     InputSchema,
     actor,
+    api_field_names,
     choices_literal,
+    filter_by,
     visible_ref,
 )
 from wuye.core.idempotency import idempotent
@@ -235,10 +237,7 @@ def _staff_activity(who, activity_id) -> Activity:
 @paginate(IdCursorPagination, ordering=("-id",))
 def list_activities(request, filters: Query[ActivityFilters]):
     qs = _activities().visible_to(actor(request))
-    if filters.community:
-        qs = qs.filter(community_id=filters.community)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
+    qs = filter_by(qs, filters, community="community_id", status="status")
     if filters.upcoming is True:
         qs = selectors.upcoming(qs)
     elif filters.upcoming is False:
@@ -271,12 +270,8 @@ def create_activity(request, payload: ActivityIn):
     who = actor(request)
     community = visible_ref(Community.objects, who, payload.community_id, "community_id")
     data = payload.dict(exclude={"community_id"})
-    try:
+    with api_field_names({"community": "community_id"}):
         activity = services.create_activity(actor=who, community=community, **data)
-    except ValidationError as exc:
-        if hasattr(exc, "error_dict") and "community" in exc.error_dict:
-            exc.error_dict["community_id"] = exc.error_dict.pop("community")
-        raise
     return Status(201, _activities().get(pk=activity.pk))
 
 
@@ -378,7 +373,7 @@ def sign_up(request, activity_id: Id, payload: SignupIn):
         if not services.may(who, activity, services.ASSIST):
             raise ValidationError({"house_id": _("No such item, or it is outside your scope.")})
         house = visible_ref(House.objects, who, payload.house_id, "house_id")
-        try:
+        with api_field_names({"house": "house_id"}):
             signup = services.staff_sign_up(
                 actor=who,
                 activity=activity,
@@ -388,10 +383,6 @@ def sign_up(request, activity_id: Id, payload: SignupIn):
                 contact_mobile=payload.contact_mobile,
                 note=payload.note,
             )
-        except ValidationError as exc:
-            if hasattr(exc, "error_dict") and "house" in exc.error_dict:
-                exc.error_dict["house_id"] = exc.error_dict.pop("house")
-            raise
     return Status(201, _signups().get(pk=signup.pk))
 
 

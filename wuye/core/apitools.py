@@ -1,5 +1,6 @@
 """Pieces every API router shares: the actor, id types, cursor pagination, errors."""
 
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
@@ -78,6 +79,31 @@ def visible_refs(queryset, actor, pks, field: str) -> list:
     if len(found) != len(wanted):
         raise ValidationError({field: _("No such item, or it is outside your scope.")})
     return found
+
+
+@contextmanager
+def api_field_names(names: dict):
+    """Re-raise a service's ValidationError under the API's field names: ``names`` maps
+    the model field the service names to the body field (``{"community": "community_id"}``)."""
+    try:
+        yield
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, api_field in names.items():
+                if field in exc.error_dict:
+                    exc.error_dict[api_field] = exc.error_dict.pop(field)
+        raise
+
+
+def filter_by(queryset, filters, **lookups):
+    """``queryset`` narrowed by each list filter that is given (not None or empty):
+    ``lookups`` maps a field of the filters schema to its lookup, e.g.
+    ``community="community_id"``."""
+    for name, lookup in lookups.items():
+        value = getattr(filters, name)
+        if value:
+            queryset = queryset.filter(**{lookup: value})
+    return queryset
 
 
 PAGE_SIZE = 50

@@ -11,7 +11,6 @@ writes nothing. POSTs take an Idempotency-Key.
 
 import datetime
 
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
@@ -23,7 +22,9 @@ from wuye.core.apitools import (
     IdCursorPagination,
     InputSchema,
     actor,
+    api_field_names,
     choices_literal,
+    filter_by,
     visible_ref,
     visible_refs,
 )
@@ -46,14 +47,6 @@ API_FIELDS = {
     "units": "unit_ids",
     "houses": "house_ids",
 }
-
-
-def _api_names(exc: ValidationError) -> ValidationError:
-    if hasattr(exc, "error_dict"):
-        for field, api_field in API_FIELDS.items():
-            if field in exc.error_dict:
-                exc.error_dict[api_field] = exc.error_dict.pop(field)
-    return exc
 
 
 class AttachmentOut(Schema):
@@ -275,12 +268,7 @@ def _targets(who, building_ids, unit_ids, house_ids) -> dict:
 @paginate(IdCursorPagination, ordering=("-id",))
 def list_notices(request, filters: Query[NoticeFilters]):
     qs = selectors.with_read_counts(selectors.staff_notices(actor(request)))
-    if filters.community:
-        qs = qs.filter(community_id=filters.community)
-    if filters.kind:
-        qs = qs.filter(kind=filters.kind)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
+    qs = filter_by(qs, filters, community="community_id", kind="kind", status="status")
     if filters.q:
         qs = qs.filter(title__icontains=filters.q.strip())
     return qs
@@ -299,10 +287,8 @@ def create_notice(request, payload: NoticeIn):
     community = visible_ref(Community.objects, who, payload.community_id, "community_id")
     targets = _targets(who, payload.building_ids, payload.unit_ids, payload.house_ids)
     fields = payload.dict(exclude={"community_id", "building_ids", "unit_ids", "house_ids"})
-    try:
+    with api_field_names(API_FIELDS):
         notice = services.create_notice(actor=who, community=community, **fields, **targets)
-    except ValidationError as exc:
-        raise _api_names(exc) from None
     return Status(201, _full().get(pk=notice.pk))
 
 
@@ -336,10 +322,8 @@ def update_notice(request, notice_id: Id, payload: NoticePatch):
         if api_name in given:
             changes[name] = visible_refs(model.objects, who, given.pop(api_name) or [], api_name)
     changes.update({k: v for k, v in given.items() if v is not None or k.endswith("_at")})
-    try:
+    with api_field_names(API_FIELDS):
         services.update_notice(actor=who, notice=notice, **changes)
-    except ValidationError as exc:
-        raise _api_names(exc) from None
     return _full().get(pk=notice.pk)
 
 

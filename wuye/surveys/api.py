@@ -25,7 +25,9 @@ from wuye.core.apitools import (
     IdCursorPagination,
     InputSchema,
     actor,
+    api_field_names,
     choices_literal,
+    filter_by,
     visible_ref,
     visible_refs,
 )
@@ -275,14 +277,6 @@ class VerificationOut(Schema):
 
 
 # --- helpers ----------------------------------------------------------------------------
-def _refs(exc):
-    if hasattr(exc, "error_dict"):
-        for field, api_field in REF_FIELDS.items():
-            if field in exc.error_dict:
-                exc.error_dict[api_field] = exc.error_dict.pop(field)
-    return exc
-
-
 def _audience_args(who, payload: AudienceIn) -> dict:
     community = visible_ref(Community.objects, who, payload.community_id, "community_id")
     return {
@@ -357,12 +351,7 @@ def _detail(survey, who=None) -> Survey:
 @paginate(IdCursorPagination, ordering=("-id",))
 def list_surveys(request, filters: Query[SurveyFilters]):
     qs = Survey.objects.visible_to(actor(request))
-    if filters.community:
-        qs = qs.filter(community_id=filters.community)
-    if filters.kind:
-        qs = qs.filter(kind=filters.kind)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
+    qs = filter_by(qs, filters, community="community_id", kind="kind", status="status")
     if filters.q:
         qs = qs.filter(title__icontains=filters.q.strip())
     return qs
@@ -378,7 +367,7 @@ def list_surveys(request, filters: Query[SurveyFilters]):
 @idempotent
 def create_servqual_survey(request, payload: ServqualIn):
     who = actor(request)
-    try:
+    with api_field_names(REF_FIELDS):
         survey = services.create_from_servqual_template(
             actor=who,
             mode=payload.mode,
@@ -387,8 +376,6 @@ def create_servqual_survey(request, payload: ServqualIn):
             anonymous=payload.anonymous,
             **_audience_args(who, payload),
         )
-    except ValidationError as exc:
-        raise _refs(exc) from None
     return Status(201, _detail(survey))
 
 
@@ -402,15 +389,13 @@ def create_servqual_survey(request, payload: ServqualIn):
 @idempotent
 def create_vote(request, payload: VoteIn):
     who = actor(request)
-    try:
+    with api_field_names(REF_FIELDS):
         survey = services.create_vote(
             actor=who,
             question=payload.question,
             options=payload.options,
             **_audience_args(who, payload),
         )
-    except ValidationError as exc:
-        raise _refs(exc) from None
     return Status(201, _detail(survey))
 
 
@@ -523,15 +508,13 @@ def verify_vote(request, survey_id: Id):
 @idempotent
 def create_survey(request, payload: SurveyIn):
     who = actor(request)
-    try:
+    with api_field_names(REF_FIELDS):
         survey = services.create_survey(
             actor=who,
             respondent=payload.respondent,
             anonymous=payload.anonymous,
             **_audience_args(who, payload),
         )
-    except ValidationError as exc:
-        raise _refs(exc) from None
     return Status(201, _detail(survey))
 
 
@@ -630,12 +613,10 @@ def submit_response(request, survey_id: Id, payload: ResponseIn):
     house = None
     if payload.house_id is not None:
         house = visible_ref(House.objects, who, payload.house_id, "house_id")
-    try:
+    with api_field_names(REF_FIELDS):
         response = services.submit_response(
             actor=who, survey=survey, answers=_answers(payload.answers), house=house
         )
-    except ValidationError as exc:
-        raise _refs(exc) from None
     return Status(201, response)
 
 
@@ -659,7 +640,7 @@ def phone_response(request, survey_id: Id, payload: PhoneResponseIn):
         if resident.user_id is None:
             raise ValidationError({"resident_id": _("This resident has no account.")})
         resident_user = resident.user
-    try:
+    with api_field_names(REF_FIELDS):
         response = services.submit_response(
             actor=who,
             survey=survey,
@@ -668,6 +649,4 @@ def phone_response(request, survey_id: Id, payload: PhoneResponseIn):
             channel=payload.channel,
             resident_user=resident_user,
         )
-    except ValidationError as exc:
-        raise _refs(exc) from None
     return Status(201, response)

@@ -22,6 +22,7 @@ from wuye.core.apitools import (
     InputSchema,
     actor,
     choices_literal,
+    filter_by,
 )
 from wuye.core.idempotency import idempotent
 from wuye.core.scoping import get_visible_or_404
@@ -192,13 +193,7 @@ def test_webhook_endpoint(request, endpoint_id: Id):
 @paginate(IdCursorPagination, ordering=("-id",))
 def list_webhook_deliveries(request, filters: Query[DeliveryFilters]):
     qs = WebhookDelivery.objects.visible_to(actor(request))
-    if filters.endpoint:
-        qs = qs.filter(endpoint_id=filters.endpoint)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.event_type:
-        qs = qs.filter(event_type=filters.event_type)
-    return qs
+    return filter_by(qs, filters, endpoint="endpoint_id", status="status", event_type="event_type")
 
 
 @router.get(
