@@ -47,7 +47,7 @@ from wuye.core.i18n import site_text
 from wuye.core.images import save_photo
 from wuye.notifications.services import delivered_together, notify
 from wuye.people.models import Residency, Resident
-from wuye.webhooks.events import emit
+from wuye.webhooks import payloads
 
 VIEW, MANAGE, ASSIST = "engagement.view", "engagement.manage", "engagement.assist"
 MAX_PARTY = 20
@@ -312,18 +312,7 @@ def cancel_activity(*, actor, activity: Activity, reason: str) -> Activity:
         obj=locked,
         dedupe_key=f"activity-event:{event.pk}",
     )
-    emit(
-        company_id=locked.company_id,
-        event_type="activity.cancelled",
-        data={
-            "activity_id": locked.pk,
-            "community_id": locked.community_id,
-            "title": locked.title,
-            "starts_at": locked.starts_at,
-            "reason": reason,
-            "households": len(houses),
-        },
-    )
+    payloads.activity_cancelled(locked, reason=reason, households=len(houses))
     return locked
 
 
@@ -403,18 +392,7 @@ def _enrol(
         signup=signup,
         payload={"house": house.pk, "party_size": party_size, "on_behalf": on_behalf},
     )
-    emit(
-        company_id=locked.company_id,
-        event_type="activity.signed_up",
-        data={
-            "activity_id": locked.pk,
-            "signup_id": signup.pk,
-            "house_id": house.pk,
-            "party_size": party_size,
-            "status": signup.status,
-            "places_left": locked.places_left,
-        },
-    )
+    payloads.activity_signed_up(locked, signup)
     signup.activity = locked
     return signup
 

@@ -46,6 +46,7 @@ from wuye.notices.models import (
     NoticeReceipt,
     Status,
 )
+from wuye.webhooks import payloads
 
 VIEW = "engagement.view"
 MANAGE = "engagement.manage"
@@ -280,27 +281,6 @@ def target_houses(notice: Notice):
     )
 
 
-def _webhook(notice: Notice) -> None:
-    from wuye.webhooks.events import emit
-
-    emit(
-        company_id=notice.company_id,
-        event_type="notice.published",
-        data={
-            "id": notice.pk,
-            "community_id": notice.community_id,
-            "kind": notice.kind,
-            "title": notice.title,
-            "audience": notice.audience,
-            "is_emergency": notice.is_emergency,
-            "published_at": notice.published_at,
-            "expires_at": notice.expires_at,
-            "event_starts_at": notice.event_starts_at,
-            "event_ends_at": notice.event_ends_at,
-        },
-    )
-
-
 def _go_live(notice: Notice, actor, now, *, payload=None) -> None:
     """locked ``notice`` → published; the fan-out starts once this commits."""
     from wuye.notices.tasks import fan_out_notice
@@ -311,7 +291,7 @@ def _go_live(notice: Notice, actor, now, *, payload=None) -> None:
     notice.households = notice.recipients = 0
     notice.save(update_fields=["status", "published_at", "households", "recipients"])
     _event(notice, EventKind.PUBLISHED, actor, from_status, Status.PUBLISHED, payload=payload)
-    _webhook(notice)
+    payloads.notice_published(notice)
     pk = notice.pk
     transaction.on_commit(lambda: fan_out_notice.enqueue(pk), robust=True)
 

@@ -7,7 +7,7 @@ Each function is called by the domain service inside its transaction; nothing is
 unless that transaction commits (``wuye.webhooks.events.emit``).
 """
 
-from wuye.webhooks.events import emit
+from wuye.webhooks import events
 
 
 def _money(value) -> str:
@@ -33,14 +33,14 @@ def workorder_event(entry) -> None:
         "status": order.status,
     }
     if entry.type == "submitted":
-        emit(
+        events.emit(
             company_id=order.company_id,
             event_type="workorder.created",
             data={**base, "channel": order.channel, "submitted_at": order.submitted_at},
         )
         return
     if entry.from_status and entry.from_status != entry.to_status:
-        emit(
+        events.emit(
             company_id=order.company_id,
             event_type="workorder.status_changed",
             data={
@@ -53,7 +53,7 @@ def workorder_event(entry) -> None:
         )
     if entry.type == "rated":
         payload = entry.payload or {}
-        emit(
+        events.emit(
             company_id=order.company_id,
             event_type="workorder.rated",
             data={
@@ -67,7 +67,7 @@ def workorder_event(entry) -> None:
 
 # --- emergencies ---------------------------------------------------------------------------
 def incident_reported(incident, building_ids) -> None:
-    emit(
+    events.emit(
         company_id=incident.company_id,
         event_type="incident.reported",
         data={
@@ -89,7 +89,7 @@ def incident_reported(incident, building_ids) -> None:
 def payment_received(payment, allocations) -> None:
     """``allocations``: (bill id, amount) pairs; what is left went to the prepaid balance."""
     allocated = sum((amount for _bill, amount in allocations), 0)
-    emit(
+    events.emit(
         company_id=payment.company_id,
         event_type="payment.received",
         data={
@@ -107,7 +107,7 @@ def payment_received(payment, allocations) -> None:
 
 
 def bill_run_issued(run) -> None:
-    emit(
+    events.emit(
         company_id=run.company_id,
         event_type="bill.issued",
         data={
@@ -119,5 +119,55 @@ def bill_run_issued(run) -> None:
             "bills": run.bills_created,
             "amount": _money(run.amount_issued),
             "issued_at": run.finished_at,
+        },
+    )
+
+
+# --- engagement ----------------------------------------------------------------------------
+def notice_published(notice) -> None:
+    events.emit(
+        company_id=notice.company_id,
+        event_type="notice.published",
+        data={
+            "id": notice.pk,
+            "community_id": notice.community_id,
+            "kind": notice.kind,
+            "title": notice.title,
+            "audience": notice.audience,
+            "is_emergency": notice.is_emergency,
+            "published_at": notice.published_at,
+            "expires_at": notice.expires_at,
+            "event_starts_at": notice.event_starts_at,
+            "event_ends_at": notice.event_ends_at,
+        },
+    )
+
+
+def activity_cancelled(activity, *, reason: str, households: int) -> None:
+    events.emit(
+        company_id=activity.company_id,
+        event_type="activity.cancelled",
+        data={
+            "activity_id": activity.pk,
+            "community_id": activity.community_id,
+            "title": activity.title,
+            "starts_at": activity.starts_at,
+            "reason": reason,
+            "households": households,
+        },
+    )
+
+
+def activity_signed_up(activity, signup) -> None:
+    events.emit(
+        company_id=activity.company_id,
+        event_type="activity.signed_up",
+        data={
+            "activity_id": activity.pk,
+            "signup_id": signup.pk,
+            "house_id": signup.house_id,
+            "party_size": signup.party_size,
+            "status": signup.status,
+            "places_left": activity.places_left,
         },
     )
