@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from wuye.estates.models import Building, Community, House
+from wuye.notices import selectors as notices
 from wuye.people.models import Residency, Resident
 from wuye.staff import services as staff_services
 from wuye.staff.models import RosterEntry, StaffMember
@@ -142,8 +143,6 @@ def resident_home(request):
                 or house.community.company.contact_phone,
             }
         )
-    from wuye.notices import selectors as notices
-
     return render(
         request,
         "web/resident_home.html",
