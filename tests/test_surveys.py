@@ -13,13 +13,21 @@ from api_helpers import get, post, results, send
 from conftest import make_house, make_resident
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from wuye.notifications.models import Notification
 from wuye.surveys import selectors, services, servqual
 from wuye.surveys.models import Answer, Dimension, Response, Status, Survey
 
 KEY = "Idempotency-Key"
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english():
+    """Refusals are matched in English; what is stored (questions, options) stays in the
+    site's language, Chinese, whatever language is active."""
+    with translation.override("en"):
+        yield
 
 
 def soon(days=7):
@@ -78,7 +86,7 @@ def test_servqual_has_22_items_over_five_dimensions():
         "assurance": 4,
         "empathy": 5,
     }
-    assert all(item.zh and str(item.text) for item in servqual.ITEMS)
+    assert all(str(item.text) for item in servqual.ITEMS)
     assert servqual.ITEMS[6].site_text() == "报修、投诉等事情第一次就能处理好。"
 
 
@@ -363,6 +371,14 @@ def test_past_closing_time_refuses_and_the_sweep_closes(cast, time_machine):
     assert services.close_due_surveys() == 0
     survey.refresh_from_db()
     assert survey.status == Status.CLOSED and survey.closed_at is not None
+    # The record: written and opened by the manager, closed by the system at its time.
+    manager = cast.users["project_manager"].pk
+    assert list(survey.events.values_list("kind", "actor_id", "from_status", "to_status")) == [
+        ("created", manager, "", "draft"),
+        ("opened", manager, "draft", "open"),
+        ("closed", None, "open", "closed"),
+    ]
+    assert survey.events.get(kind="opened").payload["eligible"] == survey.eligible_households
 
 
 def test_survey_for_other_houses_is_refused(cast):

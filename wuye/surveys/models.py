@@ -336,3 +336,41 @@ class Answer(models.Model):
 
     def __str__(self):
         return f"{self.response_id}:{self.question_id}"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", pgettext_lazy("survey", "Created")
+    OPENED = "opened", pgettext_lazy("survey", "Opened")
+    CLOSED = "closed", pgettext_lazy("survey", "Closed")
+
+
+class SurveyEvent(models.Model):
+    """One step of a survey's or vote's record: who opened or closed it and when, with
+    the figures of that moment (a closed vote: its result fingerprint)."""
+
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="events", verbose_name=_("survey")
+    )
+    kind = models.CharField(_("event"), max_length=10, choices=EventKind)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+        help_text=_("Empty when the system closed it at its closing time."),
+    )
+    from_status = models.CharField(_("from"), max_length=8, choices=Status, blank=True)
+    to_status = models.CharField(_("to"), max_length=8, choices=Status, blank=True)
+    payload = models.JSONField(_("details"), default=dict, blank=True)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("survey event")
+        verbose_name_plural = _("survey events")
+        ordering = ["survey_id", "id"]
+        indexes = [models.Index(fields=["survey", "id"], name="survey_event_idx")]
+
+    def __str__(self):
+        return f"{self.survey_id} {self.kind}"

@@ -31,6 +31,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Sum
 from django.urls import reverse
@@ -55,6 +56,7 @@ from wuye.surveys.models import (
     Answer,
     Channel,
     Dimension,
+    EventKind,
     Kind,
     Question,
     QuestionKind,
@@ -63,6 +65,7 @@ from wuye.surveys.models import (
     Servqual,
     Status,
     Survey,
+    SurveyEvent,
 )
 from wuye.webhooks.events import emit
 
@@ -79,7 +82,6 @@ GENESIS = "0" * 64  # the "previous hash" of a vote's first ballot
 CHOICE_KINDS = (QuestionKind.SINGLE, QuestionKind.MULTIPLE)
 SCALE_KINDS = (QuestionKind.SCALE5, QuestionKind.SCALE7)
 VOTE_OPTIONS = (gettext_lazy("Agree"), gettext_lazy("Disagree"), gettext_lazy("Abstain"))
-VOTE_OPTIONS_ZH = ("同意", "反对", "弃权")
 OPENED_TITLE = gettext_lazy("New survey: %(title)s")
 OPENED_VOTE_TITLE = gettext_lazy("Owner vote: %(title)s")
 
@@ -187,7 +189,20 @@ def _new_survey(
         survey.units.set(units)
     elif audience == Audience.HOUSES:
         survey.houses.set(houses)
+    _event(survey, EventKind.CREATED, actor.user, to_status=Status.DRAFT)
     return survey
+
+
+def _event(survey: Survey, kind: str, user, *, from_status="", to_status="", **payload):
+    """Append to the survey's record (``user`` None: the system, e.g. the closing sweep)."""
+    SurveyEvent.objects.create(
+        survey=survey,
+        kind=kind,
+        actor=user,
+        from_status=from_status,
+        to_status=to_status,
+        payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
+    )
 
 
 @transaction.atomic
@@ -233,10 +248,7 @@ def create_from_servqual_template(
 
 
 def default_vote_options() -> list[str]:
-    with_site = [site_text(option) for option in VOTE_OPTIONS]
-    if settings.LANGUAGE_CODE.startswith("zh") and with_site == ["Agree", "Disagree", "Abstain"]:
-        return list(VOTE_OPTIONS_ZH)
-    return with_site
+    return [site_text(option) for option in VOTE_OPTIONS]
 
 
 @transaction.atomic
@@ -504,6 +516,15 @@ def open_survey(*, actor, survey: Survey) -> Survey:
     locked.eligible_households = eligible
     locked.eligible_area = counted["area"] or 0
     locked.save()
+    _event(
+        locked,
+        EventKind.OPENED,
+        actor.user,
+        from_status=Status.DRAFT,
+        to_status=Status.OPEN,
+        eligible=eligible,
+        eligible_area=locked.eligible_area,
+    )
     emit(
         company_id=locked.company_id,
         event_type="survey.opened",
@@ -539,12 +560,21 @@ def _event_data(survey: Survey) -> dict:
     }
 
 
-def _close(locked: Survey, now) -> Survey:
+def _close(locked: Survey, now, user=None) -> Survey:
     locked.status = Status.CLOSED
     locked.closed_at = now
     if locked.is_vote:
         locked.result_digest = locked.chain_head or GENESIS
     locked.save()
+    _event(
+        locked,
+        EventKind.CLOSED,
+        user,
+        from_status=Status.OPEN,
+        to_status=Status.CLOSED,
+        responses=locked.responses_count,
+        result_digest=locked.result_digest,
+    )
     emit(company_id=locked.company_id, event_type="survey.closed", data=_event_data(locked))
     return locked
 
@@ -556,7 +586,7 @@ def close_survey(*, actor, survey: Survey) -> Survey:
     locked = _locked(survey)
     if locked.status != Status.OPEN:
         raise ValidationError({"status": _("Only an open survey can be closed.")})
-    return _close(locked, timezone.now())
+    return _close(locked, timezone.now(), actor.user)
 
 
 def close_due_surveys(now=None) -> int:

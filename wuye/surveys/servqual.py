@@ -17,9 +17,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from wuye.core.i18n import site_text
 from wuye.surveys.models import Dimension
 
 DEFAULT_WEIGHTS: dict[str, Decimal] = {
@@ -37,12 +37,11 @@ DIMENSION_ORDER = tuple(DEFAULT_WEIGHTS)
 class Item:
     number: int
     dimension: str
-    zh: str  # the questionnaire as residents read it (the site's language)
-    text: object  # the English source, translated through gettext
+    text: object  # translated through the catalogue like every other string
 
     def site_text(self) -> str:
         """The item in the site's language (stored on the survey's question)."""
-        return _site(self.text, self.zh)
+        return site_text(self.text)
 
 
 T, R, P, A, E = (
@@ -57,7 +56,6 @@ ITEMS: tuple[Item, ...] = (
     Item(
         1,
         T,
-        "小区的设施设备（电梯、门禁、照明、健身器材等）完好、跟得上时代。",
         _(
             "The community's equipment (lifts, access control, lighting, fitness "
             "equipment) is in good order and up to date."
@@ -66,55 +64,46 @@ ITEMS: tuple[Item, ...] = (
     Item(
         2,
         T,
-        "小区公共区域（大堂、楼道、绿化、道路）整洁美观。",
         _("The common areas (lobbies, stairwells, gardens, roads) are clean and pleasant."),
     ),
     Item(
         3,
         T,
-        "物业工作人员着装整洁、佩戴工牌。",
         _("Property staff are neatly dressed and wear their name badges."),
     ),
     Item(
         4,
         T,
-        "服务中心环境、公告栏和办事指引清楚易懂。",
         _("The service centre, notice boards and service guides are clear and easy to follow."),
     ),
     Item(
         5,
         R,
-        "物业承诺在某个时间内做好的事情，都能按时做到。",
         _("When the property company promises to do something by a certain time, it does so."),
     ),
     Item(
         6,
         R,
-        "业主遇到困难时，物业真诚地帮助解决。",
         _("When a resident has a problem, the property company sincerely helps to solve it."),
     ),
     Item(
         7,
         R,
-        "报修、投诉等事情第一次就能处理好。",
         _("Repairs and complaints are handled right the first time."),
     ),
     Item(
         8,
         R,
-        "保洁、巡逻、维保等服务按约定的时间进行。",
         _("Cleaning, patrols and maintenance take place at the times promised."),
     ),
     Item(
         9,
         R,
-        "物业的收费、账单和服务记录准确无误。",
         _("Fees, bills and service records are accurate."),
     ),
     Item(
         10,
         P,
-        "物业会提前告诉业主服务何时进行（如停水停电、上门维修时间）。",
         _(
             "Residents are told in advance when services will take place (water or power "
             "cuts, repair visits)."
@@ -123,61 +112,51 @@ ITEMS: tuple[Item, ...] = (
     Item(
         11,
         P,
-        "工作人员能及时为业主提供服务。",
         _("Staff serve residents promptly."),
     ),
     Item(
         12,
         P,
-        "工作人员总是愿意帮助业主。",
         _("Staff are always willing to help residents."),
     ),
     Item(
         13,
         P,
-        "工作人员再忙也会及时回应业主的电话和报修。",
         _("Staff are never too busy to answer residents' calls and repair requests."),
     ),
     Item(
         14,
         A,
-        "工作人员的言行让业主信任。",
         _("The way staff behave makes residents trust them."),
     ),
     Item(
         15,
         A,
-        "业主在小区内感到安全（门岗、巡逻、消防）。",
         _("Residents feel safe in the community (gate, patrols, fire safety)."),
     ),
     Item(
         16,
         A,
-        "工作人员始终对业主礼貌、热情。",
         _("Staff are consistently courteous and friendly to residents."),
     ),
     Item(
         17,
         A,
-        "工作人员具备解答问题、处理问题的专业知识和技能。",
         _("Staff have the knowledge and skills to answer questions and fix problems."),
     ),
     Item(
         18,
         E,
-        "物业会关注每一户业主的具体情况。",
         _("The property company pays attention to each household's situation."),
     ),
     Item(
         19,
         E,
-        "服务中心的办公时间方便业主办事。",
         _("The service centre's opening hours suit residents."),
     ),
     Item(
         20,
         E,
-        "工作人员会主动关心有特殊需要的业主（如老人、独居、行动不便）。",
         _(
             "Staff look after residents with special needs of their own accord (the "
             "elderly, people living alone, people with limited mobility)."
@@ -186,45 +165,28 @@ ITEMS: tuple[Item, ...] = (
     Item(
         21,
         E,
-        "物业把业主的利益放在心上。",
         _("The property company has residents' best interests at heart."),
     ),
     Item(
         22,
         E,
-        "工作人员了解业主的具体需求。",
         _("Staff understand residents' specific needs."),
     ),
 )
 
 TEMPLATE_TITLE = _("Property service satisfaction survey (SERVQUAL)")
-TEMPLATE_TITLE_ZH = "物业服务满意度调查（SERVQUAL）"
 TEMPLATE_INTRO = _(
     "Please rate each statement about our service: 1 means you strongly disagree, "
     "the highest score that you strongly agree."
 )
-TEMPLATE_INTRO_ZH = "请对以下每一项物业服务的描述打分：1 表示非常不同意，最高分表示非常同意。"
-
-
-def _site(text, zh: str) -> str:
-    """``text`` in the site's language. The Chinese wording here is authoritative: while
-    the catalogue has no translation of the English source, gettext would hand back the
-    English, so a Chinese site gets ``zh`` instead."""
-    with translation.override(settings.LANGUAGE_CODE):
-        translated = str(text)
-    with translation.override("en"):
-        source = str(text)
-    if settings.LANGUAGE_CODE.startswith("zh") and translated == source:
-        return zh
-    return translated
 
 
 def template_title() -> str:
-    return _site(TEMPLATE_TITLE, TEMPLATE_TITLE_ZH)
+    return site_text(TEMPLATE_TITLE)
 
 
 def template_intro() -> str:
-    return _site(TEMPLATE_INTRO, TEMPLATE_INTRO_ZH)
+    return site_text(TEMPLATE_INTRO)
 
 
 # --- weights --------------------------------------------------------------------------

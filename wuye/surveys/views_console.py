@@ -172,6 +172,7 @@ def _detail_page(request, survey, *, question_form=None, details_form=None, stat
             "can_manage": can_manage,
             "can_assist": services.may_assist(actor, survey) and survey.is_open,
             "audience_label": _audience_label(survey),
+            "events": survey.events.select_related("actor").order_by("-id")[:30],
             "breadcrumbs": _crumbs((survey.title, None)),
         },
         status=status,
