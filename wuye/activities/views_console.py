@@ -180,6 +180,7 @@ def _detail(request, activity, *, cancel_form=None, recap_form=None, status=200)
         query=request.GET,
     )
     now = timezone.now()
+    activity.is_past = activity.ends_at <= now
     for signup in page.items:
         signup.activity = activity
         signup.badge = SIGNUP_BADGE.get(signup.status, "")
