@@ -798,3 +798,14 @@ def test_template_console(people):
     assert response.status_code == 302
     row.refresh_from_db()
     assert row.body == "新 {{ title }}"
+
+
+def test_admin_shows_the_delivery_log_read_only_and_templates(cast, client):
+    from django.urls import reverse
+
+    from wuye.accounts.models import User
+
+    client.force_login(User.objects.create_superuser("root", password="x-root-pass-1"))
+    assert client.get(reverse("admin:notifications_delivery_changelist")).status_code == 200
+    assert client.get(reverse("admin:notifications_messagetemplate_changelist")).status_code == 200
+    assert client.get(reverse("admin:notifications_delivery_add")).status_code == 403
