@@ -882,3 +882,14 @@ def test_api_vote_phone_entry_and_verification(cast, estate):
     assert out["vote"]["rows"][1]["houses"] == 1 and out["vote"]["rows"][1]["area"] == "120.00"
     response = send(manager, "delete", f"/surveys/{vote_id}/questions/{question_id}")
     assert response.status_code == 400
+
+
+def test_opening_and_closing_tell_the_webhooks(cast, monkeypatch):
+    sent = []
+    monkeypatch.setattr("wuye.webhooks.events.emit", lambda **event: sent.append(event))
+    vote = make_vote(cast)
+    services.close_survey(actor=cast.actor("project_manager"), survey=vote)
+    assert [e["event_type"] for e in sent] == ["survey.opened", "survey.closed"]
+    closed = sent[1]["data"]
+    assert closed["id"] == vote.pk and closed["kind"] == "vote" and closed["status"] == "closed"
+    assert closed["result_digest"] and sent[0]["company_id"] == cast.company.pk

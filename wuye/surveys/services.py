@@ -67,7 +67,7 @@ from wuye.surveys.models import (
     Survey,
     SurveyEvent,
 )
-from wuye.webhooks.events import emit
+from wuye.webhooks import payloads
 
 logger = logging.getLogger("wuye.surveys")
 
@@ -525,11 +525,7 @@ def open_survey(*, actor, survey: Survey) -> Survey:
         eligible=eligible,
         eligible_area=locked.eligible_area,
     )
-    emit(
-        company_id=locked.company_id,
-        event_type="survey.opened",
-        data=_event_data(locked),
-    )
+    payloads.survey_changed(locked, "survey.opened")
     recipients = ties.filter(resident__user__isnull=False).values_list(
         "resident__user_id", flat=True
     )
@@ -543,21 +539,6 @@ def open_survey(*, actor, survey: Survey) -> Survey:
         dedupe_key=f"survey.opened:{locked.pk}",
     )
     return locked
-
-
-def _event_data(survey: Survey) -> dict:
-    return {
-        "id": survey.pk,
-        "kind": survey.kind,
-        "title": survey.title,
-        "community_id": survey.community_id,
-        "status": survey.status,
-        "closes_at": survey.closes_at,
-        "eligible": survey.eligible_households,
-        "eligible_area": survey.eligible_area,
-        "responses": survey.responses_count,
-        "result_digest": survey.result_digest,
-    }
 
 
 def _close(locked: Survey, now, user=None) -> Survey:
@@ -575,7 +556,7 @@ def _close(locked: Survey, now, user=None) -> Survey:
         responses=locked.responses_count,
         result_digest=locked.result_digest,
     )
-    emit(company_id=locked.company_id, event_type="survey.closed", data=_event_data(locked))
+    payloads.survey_changed(locked, "survey.closed")
     return locked
 
 

@@ -171,3 +171,24 @@ def activity_signed_up(activity, signup) -> None:
             "places_left": activity.places_left,
         },
     )
+
+
+def survey_changed(survey, event_type: str) -> None:
+    """``survey.opened`` or ``survey.closed``: a survey or an owner vote with its figures
+    (a closed vote carries its result fingerprint)."""
+    events.emit(
+        company_id=survey.company_id,
+        event_type=event_type,
+        data={
+            "id": survey.pk,
+            "kind": survey.kind,
+            "title": survey.title,
+            "community_id": survey.community_id,
+            "status": survey.status,
+            "closes_at": survey.closes_at,
+            "eligible": survey.eligible_households,
+            "eligible_area": survey.eligible_area,
+            "responses": survey.responses_count,
+            "result_digest": survey.result_digest,
+        },
+    )
