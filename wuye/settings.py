@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "wuye.activities",
     "wuye.surveys",
     "wuye.webhooks",
+    "wuye.quality",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ def _check_community(actor, community: Community) -> None:
 def create_company(*, name: str, code: str, **fields) -> Company:
     """Platform-level: a new tenant with its default roles and trades."""
     from wuye.facilities.services import seed_asset_categories
+    from wuye.quality.services import seed_quality_defaults
     from wuye.sla.services import seed_company_calendars
     from wuye.staff.services import seed_company_defaults
     from wuye.workorders.services import seed_categories
@@ -31,6 +32,7 @@ def create_company(*, name: str, code: str, **fields) -> Company:
     seed_company_calendars(company=company)
     seed_categories(company=company)
     seed_asset_categories(company=company)
+    seed_quality_defaults(company=company)
     return company
 
 

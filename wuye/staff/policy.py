@@ -39,6 +39,12 @@ PERMISSIONS: dict[str, str] = {
     "engagement.assist": _(
         "Sign residents up for activities, check them in, enter survey answers taken by phone"
     ),
+    "quality.view": _("View quality dashboards, care scores, spot checks, training and reports"),
+    "quality.inspect": _("Carry out conduct spot checks and record training attendance"),
+    "quality.manage": _(
+        "Set quality weights, edit the conduct checklist, courses and quizzes, "
+        "schedule training and proactive visits"
+    ),
 }
 
 ALL = tuple(PERMISSIONS)
@@ -51,6 +57,7 @@ FIELD = (
 )
 DESK = ("workorders.view", "workorders.create", "workorders.dispatch", "incidents.report")
 ENGAGEMENT = ("engagement.view", "engagement.manage", "engagement.assist")
+QUALITY = ("quality.view", "quality.inspect", "quality.manage")
 
 
 # code: (Chinese name, English name, company-wide?, permissions)
@@ -77,6 +84,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
             "billing.view",
             "billing.meters",
             *ENGAGEMENT,
+            *QUALITY,
         ),
     ),
     "service_supervisor": (
@@ -91,6 +99,8 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
             *DESK,
             "workorders.complaints",
             *ENGAGEMENT,
+            "quality.view",
+            "quality.inspect",
         ),
     ),
     "dispatcher": (
@@ -138,6 +148,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
             "workorders.view",
             "facilities.view",
             "engagement.view",
+            *QUALITY,
         ),
     ),
 }

@@ -310,6 +310,8 @@ class WorkOrder(models.Model):
         indexes = [
             models.Index(fields=["community", "status", "id"], name="wo_community_status_idx"),
             models.Index(fields=["company", "id"], name="wo_company_id_idx"),
+            # A community's orders by submission day: quality rollups and raw figures.
+            models.Index(fields=["community", "submitted_at"], name="wo_community_submitted_idx"),
             models.Index(fields=["assignee", "status"], name="wo_assignee_status_idx"),
             # A technician's open load (dispatch.pick counts it for every candidate):
             # one index descent per member instead of one per assigned status.
@@ -433,7 +435,11 @@ class WorkOrderEvent(models.Model):
         verbose_name = _("work-order event")
         verbose_name_plural = _("work-order events")
         ordering = ["order_id", "id"]
-        indexes = [models.Index(fields=["order", "id"], name="wo_event_order_idx")]
+        indexes = [
+            models.Index(fields=["order", "id"], name="wo_event_order_idx"),
+            # The quality rollup's refresh reads the events since its last run.
+            models.Index(fields=["created_at"], name="wo_event_created_idx"),
+        ]
 
     def __str__(self):
         return f"{self.order_id} {self.type}"
