@@ -16,3 +16,12 @@ version=$(node -p "require('./$htmx/package.json').version")
 echo "htmx.org $version (licence 0BSD) — from the npm registry via scripts/build_assets.sh" \
   > "$vendor/README.txt"
 echo "vendored htmx.org $version into $vendor"
+
+# ECharts for the quality dashboard's charts.
+echarts=node_modules/echarts
+cp "$echarts/dist/echarts.min.js" "$vendor/echarts.min.js"
+cp "$echarts/LICENSE" "$vendor/echarts.LICENSE"
+version=$(node -p "require('./$echarts/package.json').version")
+echo "echarts $version (licence Apache-2.0) — from the npm registry via scripts/build_assets.sh" \
+  >> "$vendor/README.txt"
+echo "vendored echarts $version into $vendor"

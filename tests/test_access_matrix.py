@@ -2945,7 +2945,19 @@ API.update(
 # --- engagement: each feature keeps its rows in its own module -------------------------
 # ``tests/matrix_<feature>.py`` defines ``rows(m)`` returning (pages, api): dicts like
 # PAGES and API, built with this module's helpers (``m.page``, ``m.op``, ``m.staff_may``…).
-for _feature in ("notices", "activities", "surveys", "channels", "webhooks"):
+for _feature in (
+    "notices",
+    "activities",
+    "surveys",
+    "channels",
+    "webhooks",
+    "quality_dashboard",
+    "quality_complaints",
+    "quality_care",
+    "quality_conduct",
+    "quality_training",
+    "quality_reports",
+):
     _pages, _operations = importlib.import_module(f"matrix_{_feature}").rows(sys.modules[__name__])
     PAGES.update(_pages)
     API.update(_operations)

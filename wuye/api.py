@@ -22,6 +22,12 @@ from wuye.estates.api import router as estates_router
 from wuye.facilities.api import router as facilities_router
 from wuye.incidents.api import router as incidents_router
 from wuye.notices.api import router as notices_router
+from wuye.quality.api_care import router as quality_care_router
+from wuye.quality.api_complaints import router as quality_complaints_router
+from wuye.quality.api_conduct import router as quality_conduct_router
+from wuye.quality.api_dashboard import router as quality_dashboard_router
+from wuye.quality.api_reports import router as quality_reports_router
+from wuye.quality.api_training import router as quality_training_router
 from wuye.notifications.api import router as notifications_router
 from wuye.notifications.api_channels import router as channels_router
 from wuye.people.api import router as people_router
@@ -116,5 +122,11 @@ for _router in (
     surveys_router,
     channels_router,
     webhooks_router,
+    quality_dashboard_router,
+    quality_complaints_router,
+    quality_care_router,
+    quality_conduct_router,
+    quality_training_router,
+    quality_reports_router,
 ):
     api.add_router("/v1/", _router)

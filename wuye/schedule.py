@@ -10,6 +10,7 @@ from wuye.core.tasks import prune_periodic_ticks, purge_idempotency_keys
 from wuye.facilities.tasks import generate_round_tasks, mark_missed_rounds, remind_certificates
 from wuye.notices.tasks import publish_due_notices
 from wuye.notifications.tasks import send_due_deliveries
+from wuye.quality.tasks import refresh_rollups, send_monthly_reports, snapshot_care_scores
 from wuye.surveys.tasks import close_due_surveys
 from wuye.webhooks.tasks import send_due_webhooks
 from wuye.workorders.tasks import run_timeouts, sweep_sla
@@ -61,4 +62,21 @@ JOBS: list[Job] = [
     Job("notifications.send_due_deliveries", send_due_deliveries, every=MINUTE),
     # Surveys and votes past their closing time (wuye.surveys.services).
     Job("surveys.close_due_surveys", close_due_surveys, every=5 * MINUTE),
+    # The quality dashboard's rollups: days whose orders changed (wuye.quality.rollups).
+    Job("quality.refresh_rollups", refresh_rollups, every=10 * MINUTE),
+    # Care scores of the day, 04:00 Beijing time (20:00 UTC) (wuye.quality.care).
+    Job(
+        "quality.snapshot_care_scores",
+        snapshot_care_scores,
+        every=DAY,
+        offset=datetime.timedelta(hours=20),
+    ),
+    # Last month's service reports, 07:00 Beijing time (23:00 UTC): generated and emailed
+    # once per community and month; later ticks only catch up (wuye.quality.reports).
+    Job(
+        "quality.send_monthly_reports",
+        send_monthly_reports,
+        every=DAY,
+        offset=datetime.timedelta(hours=23),
+    ),
 ]

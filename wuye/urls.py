@@ -38,6 +38,14 @@ urlpatterns = [
     path("console/surveys/", include("wuye.surveys.urls_console")),
     path("h5/surveys/", include("wuye.surveys.urls_resident")),
     path("console/webhooks/", include("wuye.webhooks.urls")),
+    path("console/quality/", include("wuye.quality.urls_dashboard")),
+    path("console/quality/complaints/", include("wuye.quality.urls_complaints")),
+    path("console/quality/care/", include("wuye.quality.urls_care")),
+    path("console/quality/conduct/", include("wuye.quality.urls_conduct")),
+    path("console/quality/training/", include("wuye.quality.urls_training")),
+    path("console/quality/reports/", include("wuye.quality.urls_reports")),
+    path("m/spot-checks/", include("wuye.quality.urls_conduct_field")),
+    path("m/training/", include("wuye.quality.urls_training_field")),
     # What a printed QR label encodes: short, stable, one URL for staff and residents.
     path("q/", include("wuye.facilities.urls_qr")),
     # Photos are served one by one to those who may see them (wuye.core.photos), never

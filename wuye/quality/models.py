@@ -159,9 +159,7 @@ class RollupKeys(models.Model):
     company = models.ForeignKey("estates.Company", on_delete=models.CASCADE, related_name="+")
     community = models.ForeignKey("estates.Community", on_delete=models.CASCADE, related_name="+")
     request_type = models.CharField(max_length=16)
-    category = models.ForeignKey(
-        "workorders.Category", on_delete=models.CASCADE, related_name="+"
-    )
+    category = models.ForeignKey("workorders.Category", on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=16)
     root_cause = models.CharField(max_length=16, blank=True)
 
@@ -301,8 +299,7 @@ class SpotCheckQuerySet(ScopedQuerySet):
         """Quality viewers see their communities' checks; staff see the checks of themselves."""
         own = Q(subject_id=actor.staff.pk) if actor.staff else Q(pk__in=[])
         return self.filter(
-            actor.staff_q(community="community_id", company="company_id", perm="quality.view")
-            | own
+            actor.staff_q(community="community_id", company="company_id", perm="quality.view") | own
         )
 
 
@@ -333,7 +330,10 @@ class SpotCheck(models.Model):
     place = models.CharField(_("place"), max_length=100, blank=True)
     checked_at = models.DateTimeField(_("checked at"))
     score = models.DecimalField(
-        _("score"), max_digits=5, decimal_places=1, help_text=_("Points kept ÷ points checked × 100.")
+        _("score"),
+        max_digits=5,
+        decimal_places=1,
+        help_text=_("Points kept ÷ points checked × 100."),
     )
     note = models.TextField(_("notes"), max_length=1000, blank=True)
     photos = models.ManyToManyField(
@@ -591,9 +591,7 @@ class MonthlyReport(models.Model):
         verbose_name_plural = _("monthly service reports")
         ordering = ["-month", "community_id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["community", "month"], name="monthly_report_unique"
-            )
+            models.UniqueConstraint(fields=["community", "month"], name="monthly_report_unique")
         ]
 
     def __str__(self):

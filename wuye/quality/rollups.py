@@ -137,8 +137,7 @@ def _insert_from(model, queryset, columns) -> int:
     source = ", ".join(quote(name) for name in columns)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {quote(model._meta.db_table)} ({names}) "
-            f"SELECT {source} FROM ({sql}) sub",
+            f"INSERT INTO {quote(model._meta.db_table)} ({names}) SELECT {source} FROM ({sql}) sub",
             params,
         )
         return cursor.rowcount
@@ -234,9 +233,7 @@ def _refresh_since(since, *, now) -> RefreshResult:
         months_q, month_days_q = Q(pk__in=[]), Q(pk__in=[])
         for community_id, month in months:
             months_q |= Q(community_id=community_id, month=month)
-            month_days_q |= Q(
-                community_id=community_id, day__gte=month, day__lt=_next_month(month)
-            )
+            month_days_q |= Q(community_id=community_id, day__gte=month, day__lt=_next_month(month))
         MonthlyRollup.objects.filter(months_q).delete()
         month_rows += _write_months(month_days_q)
     return RefreshResult(full=False, days=len(dirty), day_rows=day_rows, month_rows=month_rows)
@@ -244,5 +241,3 @@ def _refresh_since(since, *, now) -> RefreshResult:
 
 def _next_month(month: datetime.date) -> datetime.date:
     return (month + datetime.timedelta(days=32)).replace(day=1)
-
-

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from wuye.quality import views_training_field as views
+
+app_name = "training_field"
+
+urlpatterns = [
+    path("", views.my_courses, name="my_courses"),
+]
