@@ -1,4 +1,4 @@
-"""Access-matrix rows for quality: conduct (see the loader at the end of test_access_matrix.py)."""
+"""Access-matrix rows for quality: conduct (loader: end of test_access_matrix.py)."""
 
 
 def rows(m):

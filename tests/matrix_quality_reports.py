@@ -1,4 +1,4 @@
-"""Access-matrix rows for quality: reports (see the loader at the end of test_access_matrix.py)."""
+"""Access-matrix rows for quality: reports (loader: end of test_access_matrix.py)."""
 
 
 def rows(m):

@@ -177,6 +177,9 @@ class DailyRollup(RollupKeys, RollupMeasures):
     class Meta:
         indexes = [models.Index(fields=["community", "day"], name="rollup_day_community_idx")]
 
+    def __str__(self):
+        return f"{self.community_id} {self.day}"
+
 
 class MonthlyRollup(RollupKeys, RollupMeasures):
     """The days of one month summed (``month`` is its first day)."""
@@ -189,12 +192,18 @@ class MonthlyRollup(RollupKeys, RollupMeasures):
             models.Index(fields=["company", "month"], name="rollup_month_company_idx"),
         ]
 
+    def __str__(self):
+        return f"{self.community_id} {self.month:%Y-%m}"
+
 
 class RollupState(models.Model):
     """Where the incremental refresh left off (one row)."""
 
     refreshed_at = models.DateTimeField(null=True, blank=True)
     events_seen_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"rollups refreshed at {self.refreshed_at}"
 
 
 # --- household care score --------------------------------------------------------------

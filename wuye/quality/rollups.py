@@ -37,11 +37,9 @@ from django.utils import timezone
 
 from wuye.quality.models import (
     CLOCKS,
-    COUNT_MEASURES,
     DURATION_BANDS,
     MEASURES,
     RATED_DIMENSIONS,
-    TIME_MEASURES,
     DailyRollup,
     MonthlyRollup,
     RollupState,
