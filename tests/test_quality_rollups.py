@@ -98,3 +98,45 @@ def test_an_open_order_past_its_deadline_counts_as_missed(cast):
 
     totals = _rollup_totals(DailyRollup)
     assert totals["response_missed"] == 1 and totals["response_met"] == 0
+
+
+def test_figures_read_months_and_edge_days_and_match_the_raw_orders(cast):
+    from wuye.quality import figures
+
+    completed_repair(cast)
+    _complaint(cast, cast.house_a)
+    rollups.rebuild()
+    today = timezone.localdate()
+    manager = cast.actor("project_manager")
+    # From the first of last month to today: one whole month plus this month's days.
+    first = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    scope = figures.scope_for(manager, first=first, last=today)
+    by_type = {
+        row["request_type"]: row for row in figures.measure_sums(scope, by=("request_type",))
+    }
+    assert by_type["repair"]["created"] == 1 and by_type["complaint"]["created"] == 1
+    person = figures.scope_for(manager, first=first, last=today, person=cast.staff["technician"])
+    (mine,) = figures.measure_sums(person)
+    assert mine["created"] == 1 and mine["completed"] == 1
+    (everything,) = figures.measure_sums(scope)
+    assert everything["created"] == 2
+    median = figures.percentile(everything, "resolution", 0.5)
+    assert median is not None and 0 <= median.minutes <= 30
+    # Another community's manager sees none of it; another company's scope is a 404.
+    (other,) = figures.measure_sums(
+        figures.scope_for(cast.actor("manager_y"), first=first, last=today)
+    )
+    assert other["created"] == 0
+
+
+def test_percentile_interpolates_inside_the_band():
+    from wuye.quality.figures import percentile
+    from wuye.quality.models import DURATION_BANDS
+
+    sums = {f"resolution_b{band}": 0 for band in range(len(DURATION_BANDS))}
+    sums["resolution_b0"] = 2  # 0–30 min
+    sums["resolution_b1"] = 2  # 30–60 min
+    assert percentile(sums, "resolution", 0.5).minutes == 30
+    assert percentile(sums, "resolution", 0.75).minutes == 45
+    sums["resolution_b9"] = 100  # over a week
+    assert percentile(sums, "resolution", 0.9).open_ended
