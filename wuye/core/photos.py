@@ -26,6 +26,7 @@ ATTACHMENT_CHECKS = (
     "wuye.workorders.selectors.photo_visible",
     "wuye.facilities.selectors_rounds.photo_visible",
     "wuye.activities.selectors.photo_visible",
+    "wuye.quality.spot_checks.photo_visible",
 )
 
 THUMBNAIL_SIDE = 360
