@@ -23,8 +23,10 @@ def _raw_totals(now):
     return rows
 
 
-def _rollup_totals(model):
-    return model.objects.aggregate(**{name: Sum(name) for name in MEASURES})
+def _rollup_totals(model, dimension=""):
+    """One breakdown's rows (each breakdown sums to the same totals)."""
+    rows = model.objects.filter(dimension=dimension)
+    return rows.aggregate(**{name: Sum(name) for name in MEASURES})
 
 
 def _complaint(cast, house):
@@ -56,6 +58,10 @@ def test_rollups_equal_the_raw_orders_and_count_what_happened(cast):
     for name in MEASURES:
         assert daily[name] == raw[name], name
         assert monthly[name] == raw[name], name
+    for dimension in ("category", "channel", "root_cause"):
+        assert _rollup_totals(DailyRollup, dimension) == raw, dimension
+    by_cause = DailyRollup.objects.filter(dimension="root_cause", request_type="complaint")
+    assert sorted(by_cause.values_list("value", "created")) == [("", 2)]
     assert daily["created"] == 3
     assert daily["completed"] == 1 and daily["first_time_fixed"] == 1
     assert daily["rated"] == 1 and daily["rating_sum"] == 5 and daily["rated_good"] == 1
@@ -80,7 +86,7 @@ def test_refresh_recomputes_only_days_with_new_events(cast):
     totals = _rollup_totals(DailyRollup)
     assert totals["rated"] == 1 and totals["rated_low"] == 1
     assert _rollup_totals(MonthlyRollup)["rated_low"] == 1
-    assert DailyRollup.objects.count() == 1  # replaced, not added to
+    assert DailyRollup.objects.filter(dimension="").count() == 1  # replaced, not added to
 
 
 def test_an_open_order_past_its_deadline_counts_as_missed(cast):
@@ -115,6 +121,13 @@ def test_figures_read_months_and_edge_days_and_match_the_raw_orders(cast):
         row["request_type"]: row for row in figures.measure_sums(scope, by=("request_type",))
     }
     assert by_type["repair"]["created"] == 1 and by_type["complaint"]["created"] == 1
+    by_category = figures.measure_sums(scope, by=("category_id", "request_type"))
+    repair_category = Category.objects.get(company=cast.company, code="windows_glass")
+    assert {
+        (r["category_id"], r["created"]) for r in by_category if r["request_type"] == "repair"
+    } == {(repair_category.id, 1)}
+    with pytest.raises(ValueError):
+        figures.measure_sums(scope, by=("category_id", "channel"))
     person = figures.scope_for(manager, first=first, last=today, person=cast.staff["technician"])
     (mine,) = figures.measure_sums(person)
     assert mine["created"] == 1 and mine["completed"] == 1

@@ -1,7 +1,9 @@
 """Reading the work-order measures for a scope: whose orders and which days.
 
 ``measure_sums(scope, by=…)`` returns the measures of ``wuye.quality.rollups`` summed
-over the orders *submitted* in the scope's days, grouped by any of ``GROUPS``. For a
+over the orders *submitted* in the scope's days, grouped by any of ``GROUPS`` (at most
+one of category, channel and root cause at a time: the rollups hold one breakdown per
+row). For a
 community or the company it reads the rollups: the monthly rows of the whole months
 inside the range and the daily rows of the days around them, so a year is 12 monthly
 rows per key instead of 365 daily ones. For one person or one team (班组, a trade) it
@@ -29,11 +31,18 @@ from wuye.quality.models import (
     TIME_MEASURES,
     DailyRollup,
     MonthlyRollup,
+    QualitySettings,
+    RollupDimension,
 )
 from wuye.quality.rollups import annotate_orders, order_measures
 from wuye.workorders.models import WorkOrder
 
 GROUPS = ("community_id", "request_type", "category_id", "channel", "root_cause", "month")
+DIMENSION_OF = {
+    "category_id": RollupDimension.CATEGORY,
+    "channel": RollupDimension.CHANNEL,
+    "root_cause": RollupDimension.ROOT_CAUSE,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,13 +150,33 @@ def measure_sums(scope: Scope, *, by: tuple[str, ...] = (), now=None) -> list[di
         raise ValueError(f"cannot group by {sorted(unknown)}")
     if scope.is_raw:
         return _raw_sums(scope, by, now=now or timezone.now())
+    broken_down = [name for name in by if name in DIMENSION_OF]
+    if len(broken_down) > 1:
+        raise ValueError("the rollups break down by one of category, channel or root cause")
+    dimension = DIMENSION_OF[broken_down[0]] if broken_down else RollupDimension.NONE
+    rows = _rollup_sums(
+        scope, tuple("value" if name in DIMENSION_OF else name for name in by), dimension
+    )
+    if broken_down:
+        name = broken_down[0]
+        for row in rows:
+            value = row.pop("value")
+            row[name] = int(value) if name == "category_id" else value
+    return rows
+
+
+def _rollup_sums(scope: Scope, by: tuple[str, ...], dimension: str) -> list[dict]:
     sums = {name: Sum(name) for name in MEASURES}
     parts = []
     months = _whole_months(scope.first, scope.last)
     if months:
-        monthly = _scoped(MonthlyRollup.objects, scope).filter(month__in=months)
+        monthly = _scoped(MonthlyRollup.objects, scope).filter(
+            dimension=dimension, month__in=months
+        )
         parts.append(_grouped(monthly, by, sums))
-    daily = _scoped(DailyRollup.objects, scope).filter(day__gte=scope.first, day__lte=scope.last)
+    daily = _scoped(DailyRollup.objects, scope).filter(
+        dimension=dimension, day__gte=scope.first, day__lte=scope.last
+    )
     for month in months:
         daily = daily.exclude(day__gte=month, day__lt=_next_month(month))
     if "month" in by:
@@ -164,14 +193,21 @@ def measure_sums(scope: Scope, *, by: tuple[str, ...] = (), now=None) -> list[di
     return list(merged.values())
 
 
-def _raw_sums(scope: Scope, by, *, now) -> list[dict]:
-    orders = _scoped(WorkOrder.objects, scope).filter(
-        submitted_at__gte=scope.starts_at, submitted_at__lt=scope.ends_at
-    )
+def orders_of(scope: Scope):
+    """The work orders of the scope's company, communities, team and person, whenever
+    submitted."""
+    orders = _scoped(WorkOrder.objects, scope)
     if scope.person_id:
         orders = orders.filter(assignee_id=scope.person_id)
     if scope.team_id:
         orders = orders.filter(assignee__trades__id=scope.team_id)
+    return orders
+
+
+def _raw_sums(scope: Scope, by, *, now) -> list[dict]:
+    orders = orders_of(scope).filter(
+        submitted_at__gte=scope.starts_at, submitted_at__lt=scope.ends_at
+    )
     orders = annotate_orders(orders)
     if "month" in by:
         orders = orders.annotate(month=TruncMonth("day"))
@@ -253,3 +289,11 @@ def mean_duration(sums: dict, clock: str) -> Duration | None:
     if not n:
         return None
     return Duration(minutes=sums[f"{clock}_time"].total_seconds() / 60 / n)
+
+
+def settings_of(company_id: int) -> QualitySettings:
+    """The company's quality settings; without a stored row, an unsaved one holding the
+    defaults."""
+    return QualitySettings.objects.filter(company_id=company_id).first() or QualitySettings(
+        company_id=company_id
+    )

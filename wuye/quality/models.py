@@ -4,8 +4,9 @@ score, staff conduct spot checks (品质巡查), training, and the monthly servi
 - ``QualitySettings`` — per company: the five dimension weights (the seed's 32/22/19/16/11
   as defaults), the complaint-iceberg factor and the care-score threshold.
 - ``DailyRollup`` / ``MonthlyRollup`` — work-order measures summed per community, day (or
-  month), category, channel and complaint root cause, so a dashboard over ten million
-  orders reads thousands of rows, not millions (``wuye.quality.rollups``).
+  month) and request type, and broken down by one of category, channel or complaint root
+  cause, so a dashboard over ten million orders reads thousands of rows, not millions
+  (``wuye.quality.rollups``).
 - ``CareSnapshot`` — one house's care score on one day with its reasons (houses without a
   signal have no row: their score is 0).
 - ``ConductItem`` / ``SpotCheck`` / ``SpotCheckMark`` — the conduct code as editable
@@ -155,13 +156,29 @@ class RollupQuerySet(ScopedQuerySet):
         )
 
 
+class RollupDimension(models.TextChoices):
+    """What a rollup row is broken down by besides community, day and request type.
+    One dimension per row keeps the table small: a day of a community has a handful of
+    rows per dimension, where a row per category × channel × cause would be one per order."""
+
+    NONE = "", "—"
+    CATEGORY = "category", "category"
+    CHANNEL = "channel", "channel"
+    ROOT_CAUSE = "root_cause", "root cause"
+
+
 class RollupKeys(models.Model):
-    company = models.ForeignKey("estates.Company", on_delete=models.CASCADE, related_name="+")
-    community = models.ForeignKey("estates.Community", on_delete=models.CASCADE, related_name="+")
+    # Derived data, rewritten wholesale: no foreign-key constraints to check per row.
+    company = models.ForeignKey(
+        "estates.Company", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    community = models.ForeignKey(
+        "estates.Community", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     request_type = models.CharField(max_length=16)
-    category = models.ForeignKey("workorders.Category", on_delete=models.CASCADE, related_name="+")
-    channel = models.CharField(max_length=16)
-    root_cause = models.CharField(max_length=16, blank=True)
+    dimension = models.CharField(max_length=12, choices=RollupDimension, blank=True)
+    # The category id, channel or root cause the row is for ("" for dimension NONE).
+    value = models.CharField(max_length=24, blank=True)
 
     objects = RollupQuerySet.as_manager()
 
@@ -175,7 +192,10 @@ class DailyRollup(RollupKeys, RollupMeasures):
     day = models.DateField()
 
     class Meta:
-        indexes = [models.Index(fields=["community", "day"], name="rollup_day_community_idx")]
+        indexes = [
+            models.Index(fields=["community", "dimension", "day"], name="rollup_day_community_idx"),
+            models.Index(fields=["company", "dimension", "day"], name="rollup_day_company_idx"),
+        ]
 
     def __str__(self):
         return f"{self.community_id} {self.day}"
@@ -188,8 +208,10 @@ class MonthlyRollup(RollupKeys, RollupMeasures):
 
     class Meta:
         indexes = [
-            models.Index(fields=["community", "month"], name="rollup_month_community_idx"),
-            models.Index(fields=["company", "month"], name="rollup_month_company_idx"),
+            models.Index(
+                fields=["community", "dimension", "month"], name="rollup_month_community_idx"
+            ),
+            models.Index(fields=["company", "dimension", "month"], name="rollup_month_company_idx"),
         ]
 
     def __str__(self):

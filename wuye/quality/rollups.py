@@ -1,7 +1,8 @@
 """Daily and monthly rollups of work orders, the dashboard's source at scale.
 
-A ``DailyRollup`` row sums the orders *submitted* on one local day, per community,
-category (with its request type), channel and complaint root cause: how many were
+A ``DailyRollup`` row sums the orders *submitted* on one local day, per community and
+request type, either in total or broken down by one dimension (category, channel or
+complaint root cause; ``RollupDimension``): how many were
 created, completed, cancelled, reopened, fixed first time, rated (and how well, per
 quality dimension), how each SLA clock went (met, missed, how long, in which duration
 band). Everything that later happens to an order is attributed to its submission day,
@@ -22,6 +23,8 @@ import datetime
 
 from django.db import connection, transaction
 from django.db.models import (
+    Case,
+    CharField,
     Count,
     DurationField,
     Exists,
@@ -31,8 +34,9 @@ from django.db.models import (
     Q,
     Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import Cast, Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
 from wuye.quality.models import (
@@ -42,6 +46,7 @@ from wuye.quality.models import (
     RATED_DIMENSIONS,
     DailyRollup,
     MonthlyRollup,
+    RollupDimension,
     RollupState,
 )
 from wuye.workorders.models import OPEN_STATUSES, RequestType, Status, WorkOrder, WorkOrderEvent
@@ -52,7 +57,14 @@ REPEAT_WINDOW = datetime.timedelta(days=90)
 # Which timestamp stops each clock, and which column holds its deadline.
 CLOCK_STOP = {"response": "accepted_at", "arrival": "arrived_at", "resolution": "completed_at"}
 CLOCK_DUE = {"response": "response_due", "arrival": "arrival_due", "resolution": "resolution_due"}
-KEYS = ("company_id", "community_id", "request_type", "category_id", "channel", "root_cause")
+KEYS = ("company_id", "community_id", "request_type", "dimension", "value")
+# Each dimension's value, as the text the ``value`` column holds.
+DIMENSION_VALUES = {
+    RollupDimension.NONE: Value(""),
+    RollupDimension.CATEGORY: Cast("category_id", CharField()),
+    RollupDimension.CHANNEL: F("channel"),
+    RollupDimension.ROOT_CAUSE: F("root_cause"),
+}
 ZERO = datetime.timedelta(0)
 
 
@@ -121,7 +133,11 @@ def annotate_orders(queryset):
     )
     return queryset.annotate(
         root_cause=Coalesce("complaint__root_cause", Value("")),
-        is_repeat_complaint=Exists(earlier_complaint) & Q(request_type=RequestType.COMPLAINT),
+        # Only complaints look for an earlier one (a subquery per complaint, not per order).
+        is_repeat_complaint=Case(
+            When(request_type=RequestType.COMPLAINT, then=Exists(earlier_complaint)),
+            default=Value(False),
+        ),
         day=TruncDate("submitted_at"),
     )
 
@@ -149,13 +165,18 @@ def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetim
 
 
 def _write_days(order_filter: Q, *, now) -> int:
-    rows = (
-        annotate_orders(WorkOrder.objects.filter(order_filter))
-        .values(*KEYS, "day")
-        .annotate(**order_measures(now=now))
-        .order_by()
-    )
-    return _insert_from(DailyRollup, rows, (*KEYS, "day", *MEASURES))
+    """One pass over the orders per dimension."""
+    written = 0
+    orders = annotate_orders(WorkOrder.objects.filter(order_filter))
+    for dimension, value in DIMENSION_VALUES.items():
+        rows = (
+            orders.annotate(dimension=Value(str(dimension)), value=value)
+            .values(*KEYS, "day")
+            .annotate(**order_measures(now=now))
+            .order_by()
+        )
+        written += _insert_from(DailyRollup, rows, (*KEYS, "day", *MEASURES))
+    return written
 
 
 def _write_months(day_filter: Q) -> int:

@@ -312,6 +312,12 @@ class WorkOrder(models.Model):
             models.Index(fields=["company", "id"], name="wo_company_id_idx"),
             # A community's orders by submission day: quality rollups and raw figures.
             models.Index(fields=["community", "submitted_at"], name="wo_community_submitted_idx"),
+            # A house's earlier complaints (a repeat complaint, in the quality rollups).
+            models.Index(
+                fields=["house", "submitted_at"],
+                name="wo_house_complaints_idx",
+                condition=Q(request_type="complaint"),
+            ),
             models.Index(fields=["assignee", "status"], name="wo_assignee_status_idx"),
             # A technician's open load (dispatch.pick counts it for every candidate):
             # one index descent per member instead of one per assigned status.
