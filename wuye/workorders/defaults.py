@@ -64,6 +64,10 @@ DEFAULT_CATEGORIES = [
     ("praise", "表扬", "praise", "assign", None, "normal", False, "never", [
         ("general_praise", "表扬", None, None),
     ]),
+    # Proactive visits the office sends from the household care score (wuye.quality.care).
+    ("care", "业主关怀", "inquiry", "assign", None, "normal", False, "never", [
+        ("proactive_visit", "上门回访", None, None),
+    ]),
 ]  # fmt: skip
 
 
