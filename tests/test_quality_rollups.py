@@ -153,3 +153,16 @@ def test_percentile_interpolates_inside_the_band():
     assert percentile(sums, "resolution", 0.75).minutes == 45
     sums["resolution_b9"] = 100  # over a week
     assert percentile(sums, "resolution", 0.9).open_ended
+
+
+def test_the_command_rebuilds_and_refreshes(cast):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    completed_repair(cast)
+    out = StringIO()
+    call_command("quality_rollups", "--full", stdout=out)
+    assert out.getvalue().startswith("rebuilt:")
+    call_command("quality_rollups", stdout=out)
+    assert "refreshed 1 community-days" in out.getvalue()
