@@ -162,5 +162,15 @@ class QuizForm(forms.Form):
                 },
             )
 
+    @property
+    def unanswered(self) -> str:
+        """One line naming every question left unanswered (each also shows in red)."""
+        numbers = [
+            str(n) for n, q in enumerate(self.questions, start=1) if f"q{q.pk}" in self.errors
+        ]
+        if not numbers:
+            return ""
+        return _("Answer question %(numbers)s.") % {"numbers": ", ".join(numbers)}
+
     def answers(self) -> dict[int, int]:
         return {q.pk: self.cleaned_data[f"q{q.pk}"] for q in self.questions}

@@ -45,6 +45,7 @@ from wuye.quality.models import QuizAttempt, QuizQuestion, TrainingSession
 
 VIEW, INSPECT, MANAGE = training.VIEW, training.INSPECT, training.MANAGE
 SEARCH_RESULTS = 20
+NOT_PASSED_SHOWN = 20
 
 
 def _crumbs(*extra):
@@ -160,7 +161,10 @@ def course_detail(request, pk):
     course = _course(actor, pk)
     can_edit = training.may_edit_courses(actor)
     behind = keyset_page(
-        training.not_passed(course, actor), after=after_param(request), query=request.GET
+        training.not_passed(course, actor),
+        after=after_param(request),
+        query=request.GET,
+        size=NOT_PASSED_SHOWN,
     )
     sessions = training.with_attendance(training.sessions_for(actor).filter(course=course))
     return render(
