@@ -276,7 +276,7 @@ def sessions(request):
             session.is_past = session.starts_at <= now
             session.rate = (
                 training.percent(session.present_count, session.attendee_count)
-                if session.attendee_count
+                if session.attendee_count and session.is_past
                 else None
             )
     return render(
