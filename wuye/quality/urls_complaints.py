@@ -6,4 +6,5 @@ app_name = "quality_complaints"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("export/", views.export, name="export"),
 ]
