@@ -1,20 +1,14 @@
 """The filters of the complaint analytics: the facilities reports' range of days and
-community (``ReportFilterForm``) without its round kind, over the last twelve months
-by default so the monthly trend has something to show."""
-
-import datetime
+community (``ReportFilterForm``) without its round kind, over this month and the 11
+before by default (as the quality dashboard), so the monthly trend has something to
+show. A missing end of the range is filled in alone (the API may send one date)."""
 
 from django.utils import timezone
 
+from wuye.billing.selectors import months_back
 from wuye.facilities.forms_reports import ReportFilterForm
 
-
-def default_range(today: datetime.date) -> tuple[datetime.date, datetime.date]:
-    """The first day of the month eleven months ago, through today."""
-    month = today.replace(day=1)
-    for _ in range(11):
-        month = (month - datetime.timedelta(days=1)).replace(day=1)
-    return month, today
+DEFAULT_MONTHS = 12  # this month and the 11 before
 
 
 class ComplaintFilterForm(ReportFilterForm):
@@ -23,11 +17,11 @@ class ComplaintFilterForm(ReportFilterForm):
 
     def __init__(self, data, *, actor, **kwargs):
         data = data.copy()
-        first, last = default_range(timezone.localdate())
+        today = timezone.localdate()
         if not data.get("date_from"):
-            data["date_from"] = first.isoformat()
+            data["date_from"] = months_back(today, DEFAULT_MONTHS).isoformat()
         if not data.get("date_to"):
-            data["date_to"] = last.isoformat()
+            data["date_to"] = today.isoformat()
         super().__init__(data, actor=actor, **kwargs)
 
     def scope_kwargs(self) -> dict:
