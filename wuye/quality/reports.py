@@ -32,7 +32,7 @@ from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -246,6 +246,27 @@ def file_stem(report_or_community, month=None) -> str:
     else:
         community = report_or_community
     return f"wuye-report-{community.code}-{month:%Y-%m}"
+
+
+CONTENT_TYPES = {"pdf": "application/pdf", "xlsx": XLSX_TYPE}
+
+
+def file_response(report, kind: str) -> FileResponse:
+    """The report's PDF or workbook as a download (the caller checked visibility)."""
+    stored = getattr(report, kind)
+    try:
+        handle = stored.storage.open(stored.name, "rb")
+    except (FileNotFoundError, ValueError) as exc:  # ValueError: no file recorded
+        raise Http404 from exc
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{file_stem(report)}.{kind}",
+        content_type=CONTENT_TYPES[kind],
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def _save_files(report, pdf: bytes, xlsx: bytes) -> None:
