@@ -24,6 +24,7 @@
             radius: ["35%", "65%"],
             center: ["50%", "45%"],
             name: names.complaints,
+            label: { formatter: "{b}: {c}" },
             data: series.labels.map(function (label, i) {
               return { name: label, value: series.complaints[i] };
             }),
@@ -37,8 +38,8 @@
           xAxis: { type: "category", data: series.labels },
           yAxis: { type: "value", minInterval: 1 },
           series: [
-            { name: names.complaints, type: "line", data: series.complaints, smooth: true },
-            { name: names.resolved, type: "line", data: series.resolved, smooth: true },
+            { name: names.complaints, type: "line", data: series.complaints },
+            { name: names.resolved, type: "line", data: series.resolved },
           ],
         };
       } else {
@@ -55,8 +56,8 @@
             axisLabel: { width: 140, overflow: "truncate" },
           },
           series: [
-            { name: names.complaints, type: "bar", data: series.complaints },
-            { name: names.resolved, type: "bar", data: series.resolved },
+            { name: names.complaints, type: "bar", data: series.complaints, barMaxWidth: 24 },
+            { name: names.resolved, type: "bar", data: series.resolved, barMaxWidth: 24 },
           ],
         };
       }
