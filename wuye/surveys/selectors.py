@@ -207,7 +207,11 @@ def servqual_scores(survey: Survey):
         for dimension, n in items.items()
     ]
     top = survey.questions.exclude(dimension="").filter(kind=QuestionKind.SCALE5).exists()
-    return servqual.score(data, scale_max=5 if top else 7)
+    return servqual.score(
+        data,
+        scale_max=5 if top else 7,
+        weights_in_force=servqual.weights(company=survey.company_id),
+    )
 
 
 # --- votes ------------------------------------------------------------------------------------

@@ -190,10 +190,28 @@ def template_intro() -> str:
 
 
 # --- weights --------------------------------------------------------------------------
-def weights() -> dict[str, Decimal]:
-    """The dimension weights in force, normalised to sum to 1: ``SURVEY_DIMENSION_WEIGHTS``
-    if set (a dict of dimension → non-negative number; dimensions left out weigh 0),
-    else the defaults. A malformed setting is a configuration error, raised at once."""
+# QualitySettings field of each dimension's weight (the company's own, in percent).
+SETTINGS_FIELDS = {dimension: "weight_" + str(dimension) for dimension in DIMENSION_ORDER}
+
+
+def weights(company=None) -> dict[str, Decimal]:
+    """The dimension weights in force, normalised to sum to 1: the company's quality
+    settings (``company``: a Company or its id) when it has stored them, else
+    ``SURVEY_DIMENSION_WEIGHTS`` if set (a dict of dimension → non-negative number;
+    dimensions left out weigh 0), else the defaults. A malformed setting is a
+    configuration error, raised at once."""
+    if company is not None:
+        from wuye.quality.models import QualitySettings
+
+        company_id = getattr(company, "pk", company)
+        stored = (
+            QualitySettings.objects.filter(company_id=company_id)
+            .values(*SETTINGS_FIELDS.values())
+            .first()
+        )
+        total = sum(stored.values()) if stored else 0
+        if total > 0:
+            return {d: stored[field] / total for d, field in SETTINGS_FIELDS.items()}
     configured = getattr(settings, "SURVEY_DIMENSION_WEIGHTS", None)
     if not configured:
         return dict(DEFAULT_WEIGHTS)
