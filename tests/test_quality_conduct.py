@@ -448,7 +448,8 @@ def test_scorecard_figures(cast):
     assert guard.parts["rating"] is None and guard.parts["sla"] is None
     assert guard.combined == Decimal("33.3")
     assert rows[0] is tech and rows[1] is guard  # highest combined first
-    assert by_name["cleaner"].combined == Decimal("0.0")  # training only, nothing passed
+    assert by_name["cleaner"].parts["training"] == Decimal("0.0")
+    assert by_name["cleaner"].combined is None  # training alone ranks nobody
     assert "technician_y" not in by_name and "other_admin" not in by_name
     lowest = cards.scorecards(who, cards.scorecard_members(who), first, last, sort="-combined")
     assert lowest[-1] is not None and lowest[0].combined <= lowest[1].combined

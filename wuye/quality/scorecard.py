@@ -22,7 +22,8 @@ Orders and spot checks count only in the reader's communities; training is compa
 The combined score weighs the four: rating 40 %, SLA 30 %, conduct 20 %, training 10 %
 (``WEIGHTS``). A part with nothing to go on (no rating, no order with a deadline, no spot
 check, no active course) is left out and the others are re-weighted to add up to 100 %;
-a member with none of them has no combined score.
+a member with no rating, SLA or spot check in the range has no combined score (training
+alone does not rank anyone).
 """
 
 import dataclasses
@@ -94,6 +95,8 @@ class Scorecard:
     @property
     def combined(self) -> Decimal | None:
         present = {name: score for name, score in self.parts.items() if score is not None}
+        if set(present) <= {"training"}:
+            return None
         weight = sum(WEIGHTS[name] for name in present)
         if not weight:
             return None

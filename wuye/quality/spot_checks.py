@@ -328,6 +328,15 @@ def check_aspects(check: SpotCheck) -> list[dict]:
     return _aspect_rows(SpotCheckMark.objects.filter(spot_check=check))
 
 
+def aspects_with_marks(check: SpotCheck) -> list[dict]:
+    """``check_aspects`` with each aspect's lines (``marks``) in checklist order."""
+    marks = list(check.marks.order_by("id"))
+    rows = check_aspects(check)
+    for row in rows:
+        row["marks"] = [mark for mark in marks if mark.aspect == row["aspect"]]
+    return rows
+
+
 def aspect_summary(checks) -> dict:
     """Over ``checks``: how many, their average score, and per aspect the points kept ÷
     points checked of all their lines (so a heavier item weighs more)."""

@@ -33,7 +33,12 @@ from wuye.core.xlsx import (
 )
 from wuye.quality import scorecard as cards
 from wuye.quality import spot_checks as service
-from wuye.quality.forms_conduct import ConductItemForm, ScorecardFilterForm, SpotCheckFilterForm
+from wuye.quality.forms_conduct import (
+    ConductItemForm,
+    RangeForm,
+    ScorecardFilterForm,
+    SpotCheckFilterForm,
+)
 from wuye.quality.models import ConductItem, SpotCheck, SpotCheckMark
 
 VIEW = "quality.view"
@@ -160,10 +165,7 @@ def spot_check(request, pk):
         request.actor,
         pk=pk,
     )
-    marks = list(check.marks.order_by("id"))
-    aspects = service.check_aspects(check)
-    for row in aspects:
-        row["marks"] = [mark for mark in marks if mark.aspect == row["aspect"]]
+    aspects = service.aspects_with_marks(check)
     return render(
         request,
         "quality/conduct/spot_check.html",
@@ -357,7 +359,7 @@ def scorecard_export(request):
 @console_view(VIEW)
 def scorecard_member(request, pk):
     actor = request.actor
-    form = ScorecardFilterForm(request.GET, actor=actor)
+    form = RangeForm(request.GET, actor=actor)
     members = cards.scorecard_members(actor).select_related("user")
     member = members.filter(pk=pk).first()
     if member is None:

@@ -113,8 +113,7 @@ def spot_check(request, pk):
         "quality/conduct/field/detail.html",
         {
             "check": check,
-            "aspects": spot_checks.check_aspects(check),
-            "marks": check.marks.order_by("id"),
+            "aspects": spot_checks.aspects_with_marks(check),
             "photos": check.photos.order_by("id"),
         },
     )
