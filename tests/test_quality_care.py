@@ -24,7 +24,8 @@ TODAY = datetime.date(2026, 12, 7)
 
 
 @pytest.fixture(autouse=True)
-def _english():
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"  # pages too: their text is asserted in English
     with translation.override("en"):
         yield
 

@@ -106,7 +106,10 @@ def test_generation_writes_a_pdf_and_a_workbook_matching_the_rollups(cast):
     trend = _sheet_rows(data, "Trend")
     assert len(trend) == 1 + reports.TREND_MONTHS
     assert trend[-1][:3] == (f"{month:%Y-%m}", 2, 1)
-    assert [row[1] for row in _sheet_rows(data, "Complaints")[1:]] == [1]
+    complaints = _sheet_rows(data, "Complaints")
+    assert complaints[1][:2] == ("Complaints", 1)
+    causes = complaints[complaints.index(("Root cause", "Complaints", None)) + 1 :]
+    assert [row[1] for row in causes] == [1]
     assert report.company_id == cast.company.id and report.emailed_to == []
 
 

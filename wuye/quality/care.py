@@ -381,11 +381,13 @@ def house_visits(actor, house: House, *, limit: int = 10):
 
 
 def explaining_orders(actor, house: House, *, limit: int = 30):
-    """The house's requests behind its score: open ones and those of the window."""
+    """The house's requests behind its score: open ones and those of the window
+    (proactive visits are listed on their own)."""
     since = timezone.now() - datetime.timedelta(days=WINDOW_DAYS)
     return (
         WorkOrder.objects.visible_to(actor)
         .filter(house=house)
+        .exclude(category__code=VISIT_CATEGORY)
         .filter(Q(status__in=OPEN_STATUSES) | Q(submitted_at__gte=since))
         .select_related("category", "feedback")
         .order_by("-id")[:limit]
@@ -450,7 +452,7 @@ def create_proactive_visit(*, actor, house: House, note: str = "") -> WorkOrder:
         # The engine records requests only for staff who may take them.
         raise PermissionDenied("workorders.create")
     house = (
-        House.objects.select_for_update()
+        House.objects.select_for_update(of=("self",))
         .select_related("community", "building", "unit")
         .get(pk=house.pk)
     )

@@ -277,11 +277,19 @@ def render(content) -> bytes:
             ],
         )
     )
+    figures = [[f.label, shown(f.value, f.unit)] for f in content.complaint_figures]
+    complaints = [
+        Spacer(0, 6 * mm),
+        Paragraph(_text(_("Complaints")), HEADING),
+        Spacer(0, 2 * mm),
+        _table([_("Figure"), _("This month")], figures, [FRAME_W * 0.35, FRAME_W * 0.15]),
+    ]
     if content.complaints:
-        story += [
+        complaints += [
             Spacer(0, 4 * mm),
             ranked_bars(_("Complaints per root cause"), content.complaints),
         ]
+    story.append(KeepTogether(complaints))
     months = [f"{row['month']:%m}" for row in content.trend]
     story += [
         PageBreak(),

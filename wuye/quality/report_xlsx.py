@@ -129,6 +129,10 @@ def monthly_workbook(content) -> bytes:
         )
 
     sheet = book.create_sheet(_("Complaints"))
+    sheet.append(bold_row(sheet, [_("Figure"), _("This month"), _("Unit")]))
+    for figure in content.complaint_figures:
+        sheet.append([figure.label, _cell(sheet, figure.value, figure.unit), figure.unit or None])
+    sheet.append([])
     sheet.append(bold_row(sheet, [_("Root cause"), _("Complaints")]))
     for cause, count in content.complaints:
         sheet.append([cause, count])

@@ -42,10 +42,11 @@ from wuye.core.services import require
 from wuye.core.xlsx import XLSX_TYPE
 from wuye.estates.models import Community
 from wuye.quality import figures
+from wuye.quality.complaints import complaint_analytics
 from wuye.quality.figures import Scope, measure_sums, percent, percentile
 from wuye.quality.models import MonthlyReport
 from wuye.staff.models import Role, StaffMember
-from wuye.workorders.models import Category, RequestType, RootCause
+from wuye.workorders.models import Category, RequestType
 
 logger = logging.getLogger("wuye.quality")
 
@@ -89,6 +90,7 @@ class ReportContent:
     categories: list[dict]  # name, created, completed, completion, on_time, rating
     trend: list[dict]  # month, created, completed, on_time, satisfaction
     complaints: list[tuple[str, int]]  # root cause, count
+    complaint_figures: list[Figure]
     definitions: list[tuple[str, str]]
 
     @property
@@ -198,20 +200,26 @@ def _trend(community, month) -> list[dict]:
     return trend
 
 
-def _complaints(scope) -> list[tuple[str, int]]:
-    causes = dict(RootCause.choices)
-    rows = measure_sums(scope, by=("request_type", "root_cause"))
-    found = [
-        (str(causes.get(row["root_cause"], _("Not recorded"))), row["created"])
-        for row in rows
-        if row["request_type"] == RequestType.COMPLAINT and row["created"]
+def _complaint_figures(found) -> list[Figure]:
+    """The month's complaint figures (``complaints.complaint_analytics``)."""
+    return [
+        Figure(label, value, None, unit)
+        for label, value, unit in (
+            (_("Complaints"), found.complaints, ""),
+            (_("Per 1,000 households"), found.per_thousand, ""),
+            (_("Resolved"), found.resolved_share, "%"),
+            (_("Resolved within 24 h"), found.within_day_share, "%"),
+            (_("Median handling time"), _hours(found.median), "h"),
+            (_("Repeat complaints"), found.repeat_share, "%"),
+            (_("Silently dissatisfied (estimate)"), found.iceberg.silent, ""),
+        )
     ]
-    return sorted(found, key=lambda pair: (-pair[1], pair[0]))
 
 
 def gather(community, month: datetime.date, *, now=None) -> ReportContent:
     """Everything the report shows, read from the rollups (a handful of queries)."""
     scope = community_scope(community, month, month_end(month))
+    found = complaint_analytics(scope, limit=0, now=now)
     this, before = (
         _month_headline(community, month),
         _month_headline(community, add_months(month, -1)),
@@ -226,7 +234,8 @@ def gather(community, month: datetime.date, *, now=None) -> ReportContent:
         ],
         categories=_categories(scope),
         trend=_trend(community, month),
-        complaints=_complaints(scope),
+        complaints=[(str(c.label), c.complaints) for c in found.by_root_cause if c.complaints],
+        complaint_figures=_complaint_figures(found),
         definitions=[(str(term), str(meaning)) for term, meaning in DEFINITIONS],
     )
 
