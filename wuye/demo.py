@@ -30,6 +30,7 @@ from wuye.accounts.models import User
 from wuye.demo_billing import BillingDemo
 from wuye.demo_engagement import EngagementDemo
 from wuye.demo_facilities import FacilitiesDemo
+from wuye.demo_quality import QualityDemo
 from wuye.estates.models import Building, CommonArea, Community, Company, House, Unit
 from wuye.estates.services import create_company
 from wuye.notifications.services import delivered_together
@@ -760,6 +761,7 @@ class _Builder:
         FacilitiesDemo(self.rng, self.today, anju, {c.code: c for c in comms}, anju_staff).build()
         BillingDemo(self.rng, self.today, {c.code: c for c in comms}, anju_staff).build()
         EngagementDemo(self.rng, self.today, {c.code: c for c in comms}, anju_staff).build()
+        QualityDemo(self.rng, self.today, {c.code: c for c in comms}, anju_staff).build()
 
     def the_demo_resident(self, community) -> None:
         """The printed resident login: owner of 1栋1单元0802, with a parking space too."""
