@@ -37,8 +37,11 @@ ICEBERG_SOURCE = _(
     "customer who complains there are 25 dissatisfied customers; 24 of them do not "
     "complain."
 )
+# The percent signs are text, not placeholders.
 RETENTION_FACTS = (
+    # xgettext:no-python-format
     _("When a complaint is resolved, about 60% of complainants stay with the company."),
+    # xgettext:no-python-format
     _("When it is resolved quickly, 90–95% of customers stay with the company."),
 )
 DEFINITIONS = (
