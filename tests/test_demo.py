@@ -257,9 +257,7 @@ def test_second_load_finds_the_data_and_writes_nothing(loaded):
 def stories():
     """The live service stories of the last two weeks; the quality demo's year of
     history lies further back (see test_a_year_of_history_behind_the_quality_pages)."""
-    return WorkOrder.objects.filter(
-        submitted_at__gt=timezone.now() - datetime.timedelta(days=14)
-    )
+    return WorkOrder.objects.filter(submitted_at__gt=timezone.now() - datetime.timedelta(days=14))
 
 
 def test_work_orders_in_every_status_type_and_sla_state(loaded):
