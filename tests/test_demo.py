@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.auth import authenticate
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Sum
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -449,3 +449,46 @@ def test_notices_activities_surveys_and_votes_in_cuihu(loaded, client):
     closed = Survey.objects.get(kind="vote", status="closed", community=cuihu)
     assert closed.result_digest and closed.closed_at < timezone.now() - datetime.timedelta(days=20)
     assert verify_vote(survey=closed)["ok"]
+
+
+# --- quality ---------------------------------------------------------------------------
+def test_a_year_of_history_behind_the_quality_pages(loaded, client):
+    from django.db.models import Avg
+
+    from wuye.quality.models import (
+        Attendance,
+        CareSnapshot,
+        DailyRollup,
+        MonthlyReport,
+        QuizAttempt,
+        SpotCheck,
+    )
+
+    now = timezone.now()
+    history = WorkOrder.objects.filter(submitted_at__lte=now - datetime.timedelta(days=14))
+    assert 3000 <= history.count() <= 3500
+    assert history.filter(submitted_at__lt=now - datetime.timedelta(days=330)).exists()
+    assert not history.filter(status__in=OPEN_STATUSES).exists()
+    # Every finished order has its timeline; the rollups hold every order once.
+    assert not history.exclude(events__type__in=[EventType.CLOSED, EventType.CANCELLED]).exists()
+    rolled = DailyRollup.objects.filter(dimension="").aggregate(n=Sum("created"))["n"]
+    assert rolled == WorkOrder.objects.count()
+    # 锦绣苑 got worse over its last two months: lower ratings than before.
+    jinxiu = Feedback.objects.filter(order__in=history.filter(community=loaded["jinxiu"]))
+    recent = now - datetime.timedelta(days=60)
+    before = jinxiu.filter(order__submitted_at__lt=recent).aggregate(a=Avg("overall"))["a"]
+    lately = jinxiu.filter(order__submitted_at__gte=recent).aggregate(a=Avg("overall"))["a"]
+    assert lately < before - 0.3
+    # What the quality team made of it.
+    assert CareSnapshot.objects.filter(day=timezone.localdate()).exists()
+    cleaner, guard = SpotCheck.objects.order_by("subject__user__username")
+    assert (cleaner.subject.user.username, cleaner.score) == ("cleaner", 100)
+    assert guard.subject.user.username == "guard" and guard.score < 100
+    assert Attendance.objects.filter(present=True).count() == 6
+    assert QuizAttempt.objects.count() == 5
+    report = MonthlyReport.objects.get(community=loaded["cuihu"])
+    assert report.pdf.read(4) == b"%PDF" and report.xlsx.size > 0
+    # And the pages show it.
+    client.force_login(User.objects.get(username="quality"))
+    for name in ("quality:dashboard", "quality_complaints:overview", "care:ranked"):
+        assert client.get(reverse(name)).status_code == 200, name
