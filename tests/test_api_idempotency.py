@@ -145,6 +145,9 @@ ACTIONS_AND_AUTH = {
     "/api/v1/incidents/{incident_id}/transitions",
     # Issuing a previewed run commits batch by batch; a second call finds it issued.
     "/api/v1/billing/runs/{run_id}/issue",
+    # A repeat sets the same attendance, or remakes the month's report over its files.
+    "/api/v1/quality/training/sessions/{session_id}/attendance",
+    "/api/v1/quality/reports",
     # Anonymous sign-in (no user to key on), and tokens (replay would store the secret).
     "/api/v1/auth/token",
     "/api/v1/auth/sms-code",

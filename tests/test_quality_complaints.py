@@ -20,6 +20,12 @@ from wuye.quality.models import QualitySettings
 from wuye.workorders import services as wo
 from wuye.workorders.models import Category, Channel, ComplaintParty, RootCause, Status
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"  # pages: their text is asserted in English
+
+
 pytestmark = pytest.mark.django_db
 
 CST = datetime.timezone(datetime.timedelta(hours=8))

@@ -31,6 +31,12 @@ from wuye.quality.models import (
 from wuye.workorders import services as wo
 from wuye.workorders.models import WorkOrder
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"  # pages: their text is asserted in English
+
+
 pytestmark = pytest.mark.django_db
 
 

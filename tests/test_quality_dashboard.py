@@ -31,7 +31,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _english():
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"  # pages too: their text is asserted in English
     with translation.override("en"):
         yield
 
