@@ -8,7 +8,8 @@ Run ``gen_quality.py`` first. Then this script, in one process against that data
 3. times, N times each after warm-up, for one community (``bench_manager``, a project
    manager) and for the whole company (``bench_admin``) over the last 12 whole months
    plus this month to date:
-   - ``dashboard.build(scope)``, the whole dashboard (every figure of the page);
+   - ``dashboard.build(scope)``, the whole dashboard (every figure of the page), and the
+     figures of the service quality index and complaint analysis pages;
    - ``measure_sums`` by month and type from the rollups, and the same sums computed
      from the raw orders (the baseline: what the dashboard would cost without rollups);
 4. times the monthly report of the manager's community for last month
@@ -84,7 +85,7 @@ def main(argv=None) -> int:
     from wuye.accounts.actor import Actor
     from wuye.accounts.models import User
     from wuye.estates.models import Community
-    from wuye.quality import dashboard, figures, reports, rollups
+    from wuye.quality import complaints, dashboard, figures, reports, rollups
     from wuye.quality.models import DailyRollup, MonthlyRollup
 
     with connection.cursor() as cur:
@@ -135,6 +136,8 @@ def main(argv=None) -> int:
     print("|---|---|---|---|---|")
     for name, scope in scopes.items():
         whole = timed(lambda scope=scope: dashboard.build(scope), args.runs)
+        index = timed(lambda scope=scope: dashboard.service_quality_index(scope), args.runs)
+        complained = timed(lambda scope=scope: complaints.complaint_analytics(scope), args.runs)
         rolled = timed(lambda scope=scope: figures.measure_sums(scope, by=by), args.runs)
         raw = timed(
             lambda scope=scope: figures._raw_sums(scope, by, now=timezone.now()),
@@ -143,6 +146,8 @@ def main(argv=None) -> int:
         )
         for what, t in (
             ("dashboard.build (every figure)", whole),
+            ("service quality index page", index),
+            ("complaint analysis page", complained),
             ("sums by month × type, rollups", rolled),
             ("same sums from raw orders (baseline)", raw),
         ):

@@ -5,6 +5,7 @@ backend, a local-memory cache. Production sets ``DATABASE_URL``, ``SECRET_KEY``,
 ``ALLOWED_HOSTS`` and usually ``REDIS_URL``.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -106,6 +107,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # JIT compiling costs 0.3–2 s on an analytics query over a large table, more than
+    # running it does (bench/README.md, quality). libpq ignores PGOPTIONS once
+    # ``options`` is set, so those are kept.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", f"{os.environ.get('PGOPTIONS', '')} -c jit=off".strip()
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------

@@ -382,7 +382,8 @@ def _repeats(orders, field: str, present: Q, limit):
     grouped = (
         orders.filter(present)
         .values(field)
-        .annotate(complaints=Count("id"), last_at=Max("submitted_at"))
+        # Columns of wo_company_complaints_idx only: company-wide, no table reads.
+        .annotate(complaints=Count("submitted_at"), last_at=Max("submitted_at"))
         .filter(complaints__gte=2)
     )
     rows = _cut(

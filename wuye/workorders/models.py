@@ -318,6 +318,21 @@ class WorkOrder(models.Model):
                 name="wo_house_complaints_idx",
                 condition=Q(request_type="complaint"),
             ),
+            # Open orders by age (the quality dashboard's backlog) in one range scan,
+            # company-wide too.
+            models.Index(
+                fields=["company", "submitted_at"],
+                name="wo_open_age_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            # A company's complaints of a range (the complaint analysis, company-wide):
+            # what its grouped queries read, without the other orders' rows.
+            models.Index(
+                fields=["company", "submitted_at"],
+                include=["id", "house", "contact_mobile", "completed_at"],
+                name="wo_company_complaints_idx",
+                condition=Q(request_type="complaint"),
+            ),
             models.Index(fields=["assignee", "status"], name="wo_assignee_status_idx"),
             # A technician's open load (dispatch.pick counts it for every candidate):
             # one index descent per member instead of one per assigned status.
