@@ -325,13 +325,16 @@ class WorkOrder(models.Model):
                 name="wo_open_age_idx",
                 condition=Q(status__in=OPEN_STATUSES),
             ),
-            # A company's complaints of a range (the complaint analysis, company-wide):
-            # what its grouped queries read, without the other orders' rows.
-            models.Index(
-                fields=["company", "submitted_at"],
-                include=["id", "house", "contact_mobile", "completed_at"],
-                name="wo_company_complaints_idx",
-                condition=Q(request_type="complaint"),
+            # A company's or a community's complaints of a range (the complaint
+            # analysis): what its grouped queries read, without the other orders' rows.
+            *(
+                models.Index(
+                    fields=[scope, "submitted_at"],
+                    include=["id", "house", "contact_mobile", "completed_at"],
+                    name=f"wo_{scope}_complaints_idx",
+                    condition=Q(request_type="complaint"),
+                )
+                for scope in ("company", "community")
             ),
             models.Index(fields=["assignee", "status"], name="wo_assignee_status_idx"),
             # A technician's open load (dispatch.pick counts it for every candidate):
