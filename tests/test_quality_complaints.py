@@ -176,6 +176,18 @@ def test_repeat_complainants(cast, complaints_made):
     assert len(limited.repeat_houses) == 1 and limited.repeat_house_count == 1
 
 
+def test_a_cut_list_still_counts_every_repeat_complainant(cast, complaints_made):
+    _complaint(cast, "dispatcher", cast.house_b, "security", mobile="13800000008")
+    whole = _analytics(cast)
+    assert [h.house_id for h in whole.repeat_houses] == [cast.house_b.id, cast.house_a.id]
+    limited = complaints.complaint_analytics(
+        figures.scope_for(cast.actor("project_manager"), **MONTH), limit=1
+    )
+    assert [h.house_id for h in limited.repeat_houses] == [cast.house_b.id]
+    assert limited.repeat_house_count == whole.repeat_house_count == 2
+    assert limited.repeat_mobile_count == 1  # 13800000008 complained once
+
+
 def test_the_iceberg_uses_the_company_factor(cast, complaints_made):
     a = _analytics(cast)
     assert (a.iceberg.factor, a.iceberg.estimate, a.iceberg.is_default) == (25, 75, True)

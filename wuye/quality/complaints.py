@@ -16,7 +16,7 @@ import dataclasses
 import datetime
 from decimal import Decimal
 
-from django.db.models import CharField, Count, Max, OuterRef, Q, Subquery, Value
+from django.db.models import CharField, Count, Max, OuterRef, Q, Subquery, Value, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -387,12 +387,14 @@ def _repeats(orders, field: str, present: Q, limit):
         .filter(complaints__gte=2)
     )
     rows = _cut(
-        grouped.annotate(last_id=Subquery(newest)).order_by("-complaints", "-last_at", field),
+        # groups: how many values have two or more, counted over the whole grouped
+        # result before the limit (one scan instead of a second COUNT query).
+        grouped.annotate(last_id=Subquery(newest), groups=Window(Count("*"))).order_by(
+            "-complaints", "-last_at", field
+        ),
         limit,
     )
-    count = len(rows)
-    if limit is not None and count == limit:
-        count = grouped.count()
+    count = rows[0]["groups"] if rows else 0
     newest_orders = WorkOrder.objects.in_bulk([row["last_id"] for row in rows])
     return rows, newest_orders, count
 
