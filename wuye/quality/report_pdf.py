@@ -201,7 +201,7 @@ def ranked_bars(title: str, pairs: list[tuple[str, int]], *, colour=AMBER) -> Dr
 def _table(header: list[str], rows: list[list], widths: list[float]) -> Table:
     cells = [[Paragraph(_text(h), SMALL) for h in header]]
     cells += [[Paragraph(_text(cell), BODY) for cell in row] for row in rows]
-    table = Table(cells, colWidths=widths, repeatRows=1)
+    table = Table(cells, colWidths=widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(
         TableStyle(
             [
