@@ -261,6 +261,13 @@ def test_phone_form_refuses_staff_of_elsewhere(cast, subject, settings, tmp_path
     assert not list((tmp_path).rglob("*.jpg"))  # the photo was not kept
 
 
+def test_office_staff_on_the_phone_form_get_the_staff_tabs(cast):
+    html = cast.client("quality").get(reverse("conduct_field:new_spot_check")).content.decode()
+    assert f'href="{reverse("web:field_home")}"' in html
+    assert reverse("billing_resident:bill_list") not in html
+    assert reverse("web:resident_home") not in html
+
+
 def test_phone_form_without_items(cast):
     ConductItem.objects.filter(company=cast.company).update(is_active=False)
     client = cast.client("quality")
