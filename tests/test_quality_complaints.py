@@ -186,6 +186,10 @@ def test_a_cut_list_still_counts_every_repeat_complainant(cast, complaints_made)
     assert [h.house_id for h in limited.repeat_houses] == [cast.house_b.id]
     assert limited.repeat_house_count == whole.repeat_house_count == 2
     assert limited.repeat_mobile_count == 1  # 13800000008 complained once
+    counted = complaints.complaint_analytics(
+        figures.scope_for(cast.actor("project_manager"), **MONTH), limit=0
+    )
+    assert not counted.repeat_houses and counted.repeat_house_count == 2
 
 
 def test_the_iceberg_uses_the_company_factor(cast, complaints_made):

@@ -394,7 +394,10 @@ def _repeats(orders, field: str, present: Q, limit):
         ),
         limit,
     )
-    count = rows[0]["groups"] if rows else 0
+    if rows:
+        count = rows[0]["groups"]
+    else:  # none at all, or none asked for (limit 0) and still counted
+        count = grouped.count() if limit == 0 else 0
     newest_orders = WorkOrder.objects.in_bulk([row["last_id"] for row in rows])
     return rows, newest_orders, count
 
