@@ -62,6 +62,11 @@ def _pick(rng, weighted):
     return rng.choices(values, weights)[0]
 
 
+def _skewed(rng, low, high, power):
+    """Minutes between low and high, most near low (a long tail, as real durations)."""
+    return low + (high - low) * rng.random() ** power
+
+
 class QualityDemo:
     def __init__(self, rng: random.Random, today: datetime.date, communities, staff):
         self.rng, self.today = rng, today
@@ -174,10 +179,9 @@ class QualityDemo:
         if slow > 1 and rng.random() < 0.06:
             request_type = RequestType.COMPLAINT  # delays breed complaints
         category = rng.choice(categories[request_type])
-        minutes = lambda low, high, power: low + (high - low) * rng.random() ** power  # noqa: E731
-        accepted = submitted + datetime.timedelta(minutes=minutes(2, 90 * slow, 3))
-        arrived = accepted + datetime.timedelta(minutes=minutes(15, 300 * slow, 2))
-        completed = arrived + datetime.timedelta(minutes=minutes(20, 1800 * slow, 3))
+        accepted = submitted + datetime.timedelta(minutes=_skewed(rng, 2, 90 * slow, 3))
+        arrived = accepted + datetime.timedelta(minutes=_skewed(rng, 15, 300 * slow, 2))
+        completed = arrived + datetime.timedelta(minutes=_skewed(rng, 20, 1800 * slow, 3))
         cancelled = rng.random() < 0.05
         assignee = rng.choice(technicians) if technicians else None
         order = WorkOrder(
