@@ -394,10 +394,9 @@ def _repeats(orders, field: str, present: Q, limit):
         ),
         limit,
     )
-    if rows:
-        count = rows[0]["groups"]
-    else:  # none at all, or none asked for (limit 0) and still counted
-        count = grouped.count() if limit == 0 else 0
+    count = rows[0]["groups"] if rows else 0
+    if limit == 0:  # no rows asked for, so no window to read: counted apart
+        count = grouped.count()
     newest_orders = WorkOrder.objects.in_bulk([row["last_id"] for row in rows])
     return rows, newest_orders, count
 
