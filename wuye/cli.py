@@ -52,10 +52,14 @@ def cmd_serve(args) -> int:
 
 
 def cmd_worker(args) -> int:
-    """Run background tasks from the database queue until stopped."""
+    """Run background tasks from the configured queue (database or Redis) until stopped."""
     _setup_django()
+    from django.conf import settings
     from django.core.management import call_command
 
+    if settings.TASKS_BACKEND == "redis":
+        call_command("rqworker", "default", job_class="django_tasks_rq.Job", burst=args.batch)
+        return 0
     # No autoreload even under DEBUG: a reload can cut a task off halfway.
     call_command(
         "db_worker", interval=args.interval, batch=args.batch, reload=False, startup_delay=False

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "django_rq",
+    "django_tasks_rq",
     "wuye.core",
     "wuye.accounts",
     "wuye.estates",
@@ -87,32 +89,45 @@ TEMPLATES = [
     },
 ]
 
+
 # --- Database -------------------------------------------------------------
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'wuye.sqlite3'}"),
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            # WAL lets readers and the writer work at the same time; IMMEDIATE
-            # takes the write lock up front so concurrent writers wait instead of
-            # failing with "database is locked" halfway through a transaction.
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
-            ),
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-        }
-    )
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # JIT compiling costs 0.3–2 s on an analytics query over a large table, more than
-    # running it does (bench/README.md, quality). libpq ignores PGOPTIONS once
-    # ``options`` is set, so those are kept.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "options", f"{os.environ.get('PGOPTIONS', '')} -c jit=off".strip()
-    )
+def _database(url_variable: str, default: str | None = None) -> dict:
+    config = env.db_url(url_variable, default=default)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config.setdefault("OPTIONS", {}).update(
+            {
+                # WAL lets readers and the writer work at the same time; IMMEDIATE
+                # takes the write lock up front so concurrent writers wait instead of
+                # failing with "database is locked" halfway through a transaction.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
+                ),
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            }
+        )
+    else:
+        config.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+        config["CONN_HEALTH_CHECKS"] = True
+        # JIT compiling costs 0.3–2 s on an analytics query over a large table, more than
+        # running it does (bench/README.md, quality). libpq ignores PGOPTIONS once
+        # ``options`` is set, so those are kept.
+        config.setdefault("OPTIONS", {}).setdefault(
+            "options", f"{os.environ.get('PGOPTIONS', '')} -c jit=off".strip()
+        )
+    return config
+
+
+DATABASES = {"default": _database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'wuye.sqlite3'}")}
+# A streaming replica for reports, dashboards and exports (wuye.core.replica): they read
+# from it; everything else, and every write, stays on the primary. Tests mirror it.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {**_database("DATABASE_REPLICA_URL"), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["wuye.core.replica.ReportsReplicaRouter"]
+# The alias report reads go to; "default" keeps them on the primary.
+REPORTS_DATABASE = env.str(
+    "REPORTS_DATABASE", default="replica" if "replica" in DATABASES else "default"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------
@@ -125,10 +140,24 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Background tasks -----------------------------------------------------
+# "database": tasks are rows in the main database (django-tasks-db), nothing else to run.
+# "redis": tasks go through Redis to RQ workers (django-tasks-rq), for many workers on
+# other machines. ``wuye worker`` runs the matching worker.
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "redis": "django_tasks_rq.RQBackend",
+}
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
 TASKS = {
     "default": {
-        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "BACKEND": TASK_BACKENDS.get(TASKS_BACKEND, TASKS_BACKEND),
         "QUEUES": ["default"],
+    }
+}
+RQ_QUEUES = {
+    "default": {
+        "URL": env.str("TASKS_REDIS_URL", default=REDIS_URL or "redis://127.0.0.1:6379/0"),
+        "DEFAULT_TIMEOUT": env.int("TASKS_TIMEOUT_SECONDS", default=3600),
     }
 }
 
@@ -201,8 +230,27 @@ STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = env.str("STATIC_ROOT", default=None)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Media (photos, attachments, workbooks, reports) on this disk, or in an S3-compatible
+# bucket shared by every web and worker machine. Never public: Django views serve it
+# after their permission checks, so the bucket stays private.
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local")
+MEDIA_BACKENDS = {
+    "local": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "s3": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME", default="wuye-media"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            "location": env.str("AWS_S3_PREFIX", default="media"),
+            # Keys come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (boto3's own).
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    },
+}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_BACKENDS[MEDIA_STORAGE],
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -10,6 +10,7 @@ from django.http import QueryDict
 from ninja import Field, Query, Router, Schema
 
 from wuye.core.apitools import READ_ERRORS, ErrorOut, Id, actor
+from wuye.core.replica import reads_from_replica
 from wuye.core.services import require
 from wuye.quality import complaints, figures
 from wuye.quality.forms_complaints import ComplaintFilterForm
@@ -130,6 +131,7 @@ def _slices(slices) -> list[dict]:
         "category and community come from rollups refreshed every 10 minutes."
     ),
 )
+@reads_from_replica
 def complaints_analytics(request, filters: Query[ComplaintFilters]):
     who = actor(request)
     require(who, "quality.view")

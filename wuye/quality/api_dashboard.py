@@ -12,6 +12,7 @@ from django.http import QueryDict
 from ninja import Field, Query, Router, Schema
 
 from wuye.core.apitools import READ_ERRORS, WRITE_ERRORS, ErrorOut, actor
+from wuye.core.replica import reads_from_replica
 from wuye.core.services import require
 from wuye.quality import dashboard, figures
 from wuye.quality.forms_dashboard import DashboardFilterForm
@@ -74,6 +75,7 @@ def _scope(request, filters: DashboardFilters):
     "minutes) and SLA per clock, backlog by age, satisfaction, complaints per 1,000 "
     "households, rounds, maintenance and the collection rate. quality.view.",
 )
+@reads_from_replica
 def dashboard_figures(request, filters: Query[DashboardFilters]):
     return dashboard.as_data(dashboard.build(_scope(request, filters)))
 
@@ -86,6 +88,7 @@ def dashboard_figures(request, filters: Query[DashboardFilters]):
     "number of answers, the gap of gap surveys, and the index weighted with the "
     "company's weights. quality.view.",
 )
+@reads_from_replica
 def index_figures(request, filters: Query[DashboardFilters]):
     return dashboard.as_data(dashboard.service_quality_index(_scope(request, filters)))
 

@@ -11,6 +11,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from wuye.core.console import console_view
+from wuye.core.replica import reads_from_replica
 from wuye.core.xlsx import XLSX_TYPE, spooled_file
 from wuye.quality import complaint_exports, complaints, figures
 from wuye.quality.forms_complaints import ComplaintFilterForm
@@ -64,6 +65,7 @@ def _charts(analytics) -> dict:
     }
 
 
+@reads_from_replica
 @console_view(VIEW)
 def overview(request):
     actor = request.actor
@@ -86,6 +88,7 @@ def overview(request):
     return render(request, "quality/complaints/overview.html", context)
 
 
+@reads_from_replica
 @console_view(VIEW)
 def export(request):
     form = _filters(request)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wuye.core.console import console_view
+from wuye.core.replica import reads_from_replica
 from wuye.core.xlsx import XLSX_TYPE, spooled_file
 from wuye.quality import dashboard as quality_dashboard
 from wuye.quality import dashboard_exports, figures
@@ -48,6 +49,7 @@ def _chart_names() -> dict:
     }
 
 
+@reads_from_replica
 @console_view(VIEW)
 def dashboard(request):
     form = DashboardFilterForm(request.GET, actor=request.actor)
@@ -66,6 +68,7 @@ def dashboard(request):
     return _page(request, "dashboard", form, **context)
 
 
+@reads_from_replica
 @console_view(VIEW)
 def index(request):
     form = DashboardFilterForm(request.GET, actor=request.actor)
@@ -98,6 +101,7 @@ def settings(request):
     return render(request, "quality/dashboard/settings.html", {"form": form})
 
 
+@reads_from_replica
 @console_view(VIEW)
 def dashboard_export(request):
     form = DashboardFilterForm(request.GET, actor=request.actor)
