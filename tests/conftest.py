@@ -195,3 +195,9 @@ def _fast_password_hashing(settings):
 def _tasks_run_immediately(settings):
     """Tests run background tasks inline; the worker is exercised by its own test."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _reports_on_the_primary(settings):
+    """Tests read reports where they wrote the rows; the replica has its own test."""
+    settings.REPORTS_DATABASE = "default"
