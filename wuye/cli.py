@@ -139,6 +139,42 @@ def cmd_openapi(args) -> int:
     return 0
 
 
+def cmd_gen_data(args) -> int:
+    """Generate a realistic data set at a given size into the PostgreSQL database."""
+    _setup_django()
+    import datetime
+
+    from wuye.gendata import runner
+    from wuye.gendata.options import Options
+
+    try:
+        options = Options.build(
+            args.preset,
+            companies=args.companies,
+            communities=args.communities,
+            houses=args.houses,
+            orders=args.orders,
+            months=args.months,
+            seed=args.seed,
+            until=datetime.date.fromisoformat(args.until) if args.until else None,
+            replace=args.replace,
+            skip=tuple(s for s in (args.skip or "").split(",") if s),
+        )
+    except ValueError as exc:
+        print(f"wuye gen-data: {exc}", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    try:
+        results = runner.generate(options, log=lambda line: print(line, flush=True))
+    except runner.Refused as exc:
+        print(f"wuye gen-data: {exc}", file=sys.stderr)
+        return exc.status
+    print()
+    print(runner.summary(results))
+    print(f"done in {time.monotonic() - started:.1f} s", flush=True)
+    return 0
+
+
 def cmd_manage(args) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wuye.settings")
     from django.core.management import execute_from_command_line
@@ -248,6 +284,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("openapi", help="print the OpenAPI schema as JSON")
     p.set_defaults(func=cmd_openapi)
+
+    p = sub.add_parser("gen-data", help="generate realistic data at a given size (PostgreSQL only)")
+    p.add_argument("--preset", choices=("small", "medium", "large"), default=None,
+                   help="small (default): CI-sized; medium: 100,000 houses, 1,000,000 orders; "
+                   "large: 1,000,000 houses, 10,000,000 orders")  # fmt: skip
+    p.add_argument("--companies", type=int)
+    p.add_argument("--communities", type=int)
+    p.add_argument("--houses", type=int)
+    p.add_argument("--orders", type=int)
+    p.add_argument("--months", type=int, help="months of history (default 12)")
+    p.add_argument("--seed", type=int, help="same seed, same rows (default 42)")
+    p.add_argument("--until", help="data up to the start of this day, YYYY-MM-DD (default today)")
+    p.add_argument("--replace", action="store_true", help="delete generated data first")
+    p.add_argument("--skip", help="steps to leave out, comma separated (e.g. bills,inspections)")
+    p.set_defaults(func=cmd_gen_data)
 
     p = sub.add_parser("manage", help="Django management commands", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
