@@ -7,7 +7,17 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 
-from wuye.gendata import cleanup, events, feedback, orders, registry, residents, staff
+from wuye.gendata import (
+    bills,
+    cleanup,
+    events,
+    feedback,
+    inspections,
+    orders,
+    registry,
+    residents,
+    staff,
+)
 from wuye.gendata.options import Options
 from wuye.gendata.sql import TZ, Run, Timer
 
@@ -128,6 +138,8 @@ STEPS = (
     ("orders", "orders", _orders_all),
     ("feedback", "orders", feedback.generate),
     ("events", "orders", events.generate),
+    ("bills", "bills", bills.generate),
+    ("inspections", "inspections", inspections.generate),
     ("rollups", "rollups", rollups),
 )
 
@@ -169,9 +181,8 @@ def generate(options: Options, *, log=print) -> list[StepResult]:
             function(run)
             if name == "registry":
                 stage_companies(run)
-                run.ids["residents"] = 0
-        if name == "residents":
-            run.ids["residents"] = run.value("SELECT count(*) FROM gen_res")
+            if name == "residents":
+                run.ids["residents"] = run.value("SELECT count(*) FROM gen_res")
         written = {t: n - before.get(t, 0) for t, n in run.rows.items() if n != before.get(t, 0)}
         result = StepResult(name, timer.seconds, written)
         results.append(result)

@@ -213,3 +213,21 @@ def indexes_dropped(run, table: str, adding: int):
             cursor.execute(definition)
     if definitions:
         run.progress(f"{len(definitions)} indexes of {table} rebuilt in {timer.seconds:.1f} s")
+
+
+def stage_communities(run) -> None:
+    """``gen_community``: the generated communities numbered from 0, with their company's
+    code and finance officer (bills and rounds both use it)."""
+    if run.value("SELECT to_regclass('pg_temp.gen_community')") is not None:
+        return
+    run.execute(
+        """
+        CREATE TEMP TABLE gen_community AS
+        SELECT row_number() OVER (ORDER BY c.id) - 1 AS idx, c.id AS community_id, c.company_id,
+               co.code AS company_code,
+               (SELECT s.user_id FROM gen_staff s WHERE s.company_id = c.company_id
+                 AND s.role = 'finance' LIMIT 1) AS finance_user
+        FROM estates_community c JOIN estates_company co ON co.id = c.company_id
+        WHERE c.company_id IN (SELECT id FROM gen_company)
+        """
+    )
