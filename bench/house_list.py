@@ -55,8 +55,8 @@ class Client:
         self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
         self.headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
-    def get(self, query: dict | None = None) -> tuple[float, dict]:
-        path = PATH + ("?" + urllib.parse.urlencode(query) if query else "")
+    def get(self, query: dict | None = None, path: str = PATH) -> tuple[float, dict]:
+        path += "?" + urllib.parse.urlencode(query, doseq=True) if query else ""
         started = time.perf_counter()
         self.conn.request("GET", path, headers=self.headers)
         response = self.conn.getresponse()
@@ -78,12 +78,14 @@ def percentiles(samples: list[float]) -> dict:
     }
 
 
-def measure(client: Client, query: dict, requests: int, warmup: int) -> tuple[dict, dict]:
+def measure(
+    client: Client, query: dict, requests: int, warmup: int, path: str = PATH
+) -> tuple[dict, dict]:
     for _ in range(warmup):
-        client.get(query)
+        client.get(query, path)
     samples, body = [], None
     for _ in range(requests):
-        elapsed, body = client.get(query)
+        elapsed, body = client.get(query, path)
         samples.append(elapsed)
     return percentiles(samples), body
 

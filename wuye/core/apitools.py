@@ -13,6 +13,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic import field_validator
 
 from wuye.accounts.actor import request_actor
+from wuye.core.keyset import IdsFirst
 from wuye.core.scoping import get_visible_or_404
 
 # Database ids are 64-bit; anything outside is bad input (422), never an overflow (500).
@@ -131,7 +132,7 @@ class IdCursorPagination(CursorPagination):
 
     def paginate_queryset(self, queryset, pagination, request, **params):
         self._check_cursor(pagination.cursor)
-        return super().paginate_queryset(queryset, pagination, request, **params)
+        return super().paginate_queryset(IdsFirst(queryset), pagination, request, **params)
 
     def _check_cursor(self, encoded: str | None) -> None:
         if not encoded:

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
 from django.http import QueryDict
 
+from wuye.core.keyset import page_rows
 from wuye.core.services import require
 
 PAGE_SIZE = 50
@@ -62,7 +63,7 @@ def keyset_page(queryset, *, after: int | None, query=None, size: int = PAGE_SIZ
     qs = queryset.order_by("id")
     if after:
         qs = qs.filter(id__gt=after)
-    rows = list(qs[: size + 1])
+    rows = page_rows(qs, 0, size + 1)
     next_after = rows[size - 1].id if len(rows) > size else None
     return KeysetPage(items=rows[:size], after=after, next_after=next_after, query=query)
 
@@ -71,7 +72,7 @@ def newest_first_page(queryset, *, before: int | None, query=None, size: int = P
     """Keyset pages from the newest id down (the pager's ``after`` is the last id seen)."""
     if before:
         queryset = queryset.filter(id__lt=before)
-    rows = list(queryset.order_by("-id")[: size + 1])
+    rows = page_rows(queryset.order_by("-id"), 0, size + 1)
     next_after = rows[size - 1].id if len(rows) > size else None
     return KeysetPage(items=rows[:size], after=before, next_after=next_after, query=query)
 
