@@ -150,23 +150,8 @@ def start_helpdesk(args, env: dict, log: Path) -> subprocess.Popen:
     argv = _gunicorn_argv(args.helpdesk_bind, args.workers)
     argv[0] = str(venv_python(args.venv))
     argv[argv.index("wuye.wsgi:application")] = "helpdesk_site.wsgi:application"
-    proc = subprocess.Popen(
-        argv, env=env, cwd=BENCH, stdout=log.open("w"), stderr=subprocess.STDOUT
-    )
-    host, port = args.helpdesk_bind.rsplit(":", 1)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"django-helpdesk server exited early; see {log}")
-        try:
-            conn = http.client.HTTPConnection(host, int(port), timeout=5)
-            conn.request("GET", "/login/")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.3)
-    hw.stop(proc)
-    sys.exit("django-helpdesk did not answer /login/ within 90 s")
+    env = {**env, "BENCH_READY_PATH": "/login/"}
+    return hm.start_server(args.helpdesk_bind, argv, env, log, cwd=BENCH)
 
 
 def warm_helpdesk(bind: str, info: dict, workers: int) -> float:
@@ -237,14 +222,20 @@ def run_system(args, system: str, round_no: int, wuye_info: dict, hd_info: dict,
     prefix = OUT_DIR / f"compare_{system}_{round_no}"
     log = OUT_DIR / f"compare_{system}_server.log"
     if system == "wuye":
-        server = hw.start_server(args.wuye_bind, wuye_info["database_url"], args.workers, log)
+        server = hm.wuye_server(
+            args.wuye_bind,
+            wuye_info["database_url"],
+            args.workers,
+            log,
+            hm.gunicorn_env(args.gunicorn_timeout),
+        )
         url, database_url, user_class = (
             f"http://{args.wuye_bind}",
             wuye_info["database_url"],
             "WuyeDesk",
         )
     else:
-        server = start_helpdesk(args, hd_env, log)
+        server = start_helpdesk(args, {**hd_env, **hm.gunicorn_env(args.gunicorn_timeout)}, log)
         url, database_url, user_class = (
             f"http://{args.helpdesk_bind}",
             hd_info["database_url"],
@@ -260,7 +251,7 @@ def run_system(args, system: str, round_no: int, wuye_info: dict, hd_info: dict,
             f"\n[{system} round {round_no}] workers warmed in {warmed:.1f} s; {' '.join(cmd[5:])}",
             flush=True,
         )
-        result = hm.run_locust(cmd, prefix, server.pid, database_url)
+        result = hm.run_locust(cmd, prefix, server.pid, database_url, args.duration)
         result["memory"] = {pid: hm.memory(pid) for pid in sorted(hw._children(server.pid))}
     finally:
         hw.stop(server)
@@ -297,6 +288,9 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="runs per system, alternating")
     parser.add_argument("--think", default="0", help="LO-HI s between requests; 0 = saturation")
     parser.add_argument("--locust-spec", default=hm.LOCUST_SPEC)
+    parser.add_argument(
+        "--gunicorn-timeout", type=int, default=120, help="worker timeout, s, both servers"
+    )
     parser.add_argument("--helpdesk-spec", default="django-helpdesk")
     parser.add_argument("--venv", type=Path, default=VENV)
     parser.add_argument("--reinstall", action="store_true", help="rebuild the peer's venv")

@@ -175,6 +175,46 @@ class LoadSampler:
         self.samples.append(os.getloadavg()[0])
 
 
+def gunicorn_env(timeout: int) -> dict:
+    """gunicorn kills a worker whose request runs past ``--timeout`` (30 s). A Wuye worker
+    spends ~3 s of CPU booting and ~5 s importing the API on its first request; four of
+    them starting together on a busy 2-core machine pass 30 s and are killed, again and
+    again. A longer timeout (through GUNICORN_CMD_ARGS, which gunicorn reads) changes
+    nothing once the workers are warm."""
+    extra = os.environ.get("GUNICORN_CMD_ARGS", "")
+    return {"GUNICORN_CMD_ARGS": f"{extra} --timeout {timeout}".strip()} if timeout else {}
+
+
+def start_server(bind: str, cmd: list[str], env: dict, log: Path, limit: float = 300, cwd=None):
+    """Start a server and wait (up to ``limit`` s: on a busy machine four workers booting
+    together take long) until it answers ``GET /healthz`` — or ``/login/`` for the peer —
+    with 200. One request at a time with a long timeout, so no abandoned requests pile
+    up in the listen queue."""
+    proc = subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=cwd)
+    host, port = bind.rsplit(":", 1)
+    path = env.get("BENCH_READY_PATH", "/healthz")
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"server exited early; see {log}")
+        try:
+            conn = http.client.HTTPConnection(host, int(port), timeout=limit)
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    hw.stop(proc)
+    sys.exit(f"server did not answer {path} within {limit:.0f} s; see {log}")
+
+
+def wuye_server(bind: str, database_url: str, workers: int, log: Path, extra_env: dict):
+    env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0", "WUYE_DEMO": "0"}
+    env.update(extra_env)
+    cmd = [sys.executable, "-m", "wuye.cli", "serve", "--bind", bind, "--workers", str(workers)]
+    return start_server(bind, cmd, env, log)
+
+
 # --- set-up ------------------------------------------------------------------------------
 def refresh_rollups(info) -> None:
     hw.setup_django(info["database_url"])
@@ -278,7 +318,9 @@ def locust_command(args, mode: str, prefix: Path) -> list[str]:
     ]
 
 
-def run_locust(cmd: list[str], prefix: Path, server_pid, database_url: str, probe=None) -> dict:
+def run_locust(
+    cmd: list[str], prefix: Path, server_pid, database_url: str, duration: float, probe=None
+) -> dict:
     """Run one Locust command to its end; from the moment Locust resets its statistics
     after the warm-up, account CPU (gunicorn, PostgreSQL, Locust, others) and run the
     optional probe. Returns the CSV rows and failures, CPU, load averages and notes."""
@@ -300,7 +342,9 @@ def run_locust(cmd: list[str], prefix: Path, server_pid, database_url: str, prob
         meter.start()
         window_start = time.monotonic()
         locust_cpu0 = locust_cpu1 = tree_cpu(proc.pid)
-        while proc.poll() is None:  # Locust stops on its own after warm-up + duration
+        # Locust stops on its own after warm-up + duration; the window ends with the
+        # duration (not with Locust's shutdown, which waits for requests in flight).
+        while proc.poll() is None and time.monotonic() - window_start < duration:
             locust_cpu1 = max(locust_cpu1, tree_cpu(proc.pid))
             time.sleep(0.5)
         window = time.monotonic() - window_start
@@ -331,7 +375,7 @@ def run_mode(args, mode: str, server_pid: int | None, info: dict) -> dict:
     cmd = locust_command(args, mode, prefix)
     print(f"\n[{mode}] {' '.join(cmd[5:])}", flush=True)
     probe = HealthProbe(args.url)
-    result = run_locust(cmd, prefix, server_pid, info["database_url"], probe)
+    result = run_locust(cmd, prefix, server_pid, info["database_url"], args.duration, probe)
     health = [ms for _t, ms, _s in probe.samples]
     result.update(
         mode=mode,
@@ -442,6 +486,9 @@ def main(argv=None) -> int:
     parser.add_argument("--manager-think", default="5-15", help="LO-HI seconds (both modes)")
     parser.add_argument("--locust-spec", default=LOCUST_SPEC, help="for `uv run --with`")
     parser.add_argument(
+        "--gunicorn-timeout", type=int, default=120, help="worker timeout, s (gunicorn: 30)"
+    )
+    parser.add_argument(
         "--server-env",
         action="append",
         default=[],
@@ -472,8 +519,9 @@ def main(argv=None) -> int:
     server = None
     try:
         if args.url is None:
-            extra_env = dict(item.split("=", 1) for item in args.server_env)
-            server = hw.start_server(
+            extra_env = {**gunicorn_env(args.gunicorn_timeout)}
+            extra_env.update(item.split("=", 1) for item in args.server_env)
+            server = wuye_server(
                 args.bind,
                 info["database_url"],
                 args.workers,
