@@ -17,7 +17,8 @@ env = environ.Env()
 
 DEMO = env.bool("WUYE_DEMO", default=False)
 DEBUG = env.bool("DEBUG", default=DEMO)
-SECRET_KEY = env.str("SECRET_KEY", default="wuye-insecure-development-key-change-me-in-production")
+DEVELOPMENT_SECRET_KEY = "wuye-insecure-development-key-change-me-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -308,6 +309,10 @@ if env.bool("HTTPS", default=False):
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    # A property company's site lives on its own domain; turn these off (env) when a
+    # subdomain still serves plain HTTP.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {

@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
     name = "wuye.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self):
+        from wuye.core import checks  # noqa: F401  (registers the deployment checks)
