@@ -1,11 +1,11 @@
 """Generate a large estate registry on PostgreSQL for the house-list benchmark.
 
-One company with ``--communities`` communities (default 300), their buildings and
-units, and ``--houses`` houses (default 1,000,000) written with COPY. Buildings are
-written in a shuffled order, so each community's house ids are spread over the whole
-id range, as they are after years of imports, not packed in one block. Also creates a
-company-wide admin and a dispatcher scoped to one community, each with an API token,
-and writes the tokens to ``bench/out/tokens.json`` (git-ignored).
+A thin wrapper over ``wuye gen-data`` (``wuye.gendata``): one company with
+``--communities`` communities (default 300), their buildings and units, and ``--houses``
+houses (default 1,000,000), written by PostgreSQL in a shuffled building order so each
+community's house ids are spread over the whole id range. Then a company-wide admin
+(``bench_admin``) and a dispatcher scoped to one community (``bench_dispatcher``), each
+with an API token; the tokens go to ``bench/out/tokens.json`` (git-ignored).
 
     uv run python bench/gen_houses.py --recreate            # 1,000,000 houses
     uv run python bench/gen_houses.py --houses 20000 --recreate --database wuye_bench_small
@@ -14,10 +14,8 @@ Deterministic for a given ``--seed`` (the house rows, not the token secrets).
 """
 
 import argparse
-import io
 import json
 import os
-import random
 import sys
 import time
 from pathlib import Path
@@ -26,10 +24,7 @@ import psycopg
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 SERVER_URL = "postgres://postgres@127.0.0.1:5432"
-UNITS_PER_BUILDING = 2
-FLATS_PER_FLOOR = 2
-MAX_FLOORS = 33
-OCCUPANCY = (("owner_occupied", 70), ("rented", 15), ("vacant", 12), ("renovating", 3))
+REGISTRY_ONLY = ("residents", "staff", "orders", "bills", "inspections", "rollups")
 
 
 def database_url(args) -> str:
@@ -56,136 +51,63 @@ def setup_django(url: str) -> None:
     django.setup()
 
 
-def plan_buildings(houses: int, communities: int) -> list[tuple[int, int, int, int]]:
-    """(community index, building number, floors, flats): flats add up to ``houses``."""
-    per_floor = UNITS_PER_BUILDING * FLATS_PER_FLOOR
-    per_building = per_floor * MAX_FLOORS
-    plan = []
-    for c in range(communities):
-        share = houses // communities + (1 if c < houses % communities else 0)
-        number = 0
-        while share > 0:
-            number += 1
-            flats = min(share, per_building)
-            floors = -(-flats // per_floor)
-            plan.append((c, number, floors, flats))
-            share -= flats
-    return plan
+def run_gendata(args, *, orders: int = 0, skip=REGISTRY_ONLY) -> None:
+    """``wuye gen-data`` with one company and the benchmark's sizes."""
+    from wuye.gendata import runner
+    from wuye.gendata.options import Options
+
+    options = Options(
+        companies=1,
+        communities=args.communities,
+        houses=args.houses,
+        orders=orders,
+        seed=args.seed,
+        skip=skip,
+    )
+    results = runner.generate(options, log=lambda line: print(line, flush=True))
+    print(runner.summary(results), flush=True)
 
 
-def generate(args) -> dict:
-    from django.core.management import call_command
-    from django.db import connection, transaction
-
+def create_actor(company, username: str, role: str, communities) -> str:
+    """A staff member with one role, its communities and an API token (the secret)."""
     from wuye.accounts.actor import Actor
     from wuye.accounts.models import User
     from wuye.accounts.services import create_api_token
-    from wuye.estates.models import Building, Community, Unit
-    from wuye.estates.services import create_company
     from wuye.staff.models import Role, StaffMember
 
-    rng = random.Random(args.seed)
+    user = User.objects.create(username=username, first_name=username)
+    member = StaffMember.objects.create(
+        company=company, user=user, employee_no=username, name=username
+    )
+    member.roles.set(Role.objects.filter(company=company, code=role))
+    member.communities.set(communities)
+    _token, secret = create_api_token(actor=Actor(user), name="benchmark")
+    return secret
+
+
+def generated_company(seed: int):
+    from wuye.estates.models import Company
+    from wuye.gendata.registry import company_code
+
+    return Company.objects.get(code=company_code(seed, 1))
+
+
+def generate(args, *, orders: int = 0, skip=REGISTRY_ONLY) -> dict:
+    from wuye.estates.models import Community, House
+
     started = time.monotonic()
-    call_command("migrate", interactive=False, verbosity=0)
-    print(f"migrated in {time.monotonic() - started:.1f}s", flush=True)
-
-    with transaction.atomic():
-        company = create_company(name="基准物业", code="bench")
-        communities = Community.objects.bulk_create(
-            Community(
-                company=company,
-                name=f"基准小区{i + 1:03d}",
-                code=f"c{i + 1:03d}",
-                province="浙江省",
-                city="杭州市",
-                district="西湖区",
-            )
-            for i in range(args.communities)
-        )
-        plan = plan_buildings(args.houses, args.communities)
-        buildings = Building.objects.bulk_create(
-            (
-                Building(
-                    community=communities[c],
-                    name=f"{number}栋",
-                    floors_above=floors,
-                    sort_order=number,
-                )
-                for c, number, floors, _flats in plan
-            ),
-            batch_size=5000,
-        )
-        units = Unit.objects.bulk_create(
-            (
-                Unit(building=b, name=f"{u}单元", sort_order=u)
-                for b in buildings
-                for u in range(1, UNITS_PER_BUILDING + 1)
-            ),
-            batch_size=5000,
-        )
-    print(
-        f"{len(communities)} communities, {len(buildings)} buildings, {len(units)} units "
-        f"at {time.monotonic() - started:.1f}s",
-        flush=True,
-    )
-
-    order = list(range(len(plan)))
-    rng.shuffle(order)
-    occupancies = [o for o, _w in OCCUPANCY]
-    weights = [w for _o, w in OCCUPANCY]
-    columns = (
-        "company_id, community_id, building_id, unit_id, number, floor, built_area, "
-        "indoor_area, kind, occupancy, created_at, updated_at"
-    )
-    written = 0
-    connection.ensure_connection()
-    raw = connection.connection  # the psycopg connection under Django's wrapper
-    with raw.cursor() as cur:
-        with cur.copy(f"COPY estates_house ({columns}) FROM STDIN") as copy:
-            buf = io.StringIO()
-            for i in order:
-                c, _number, _floors, flats = plan[i]
-                building = buildings[i]
-                unit_ids = [units[i * UNITS_PER_BUILDING + u].pk for u in range(2)]
-                for n in range(flats):
-                    floor, rest = divmod(n, UNITS_PER_BUILDING * FLATS_PER_FLOOR)
-                    unit_index, position = divmod(rest, FLATS_PER_FLOOR)
-                    built = rng.randint(6000, 16000)
-                    indoor = built * rng.randint(76, 84) // 100
-                    buf.write(
-                        f"{company.pk}\t{communities[c].pk}\t{building.pk}\t"
-                        f"{unit_ids[unit_index]}\t{floor + 1:02d}{position + 1:02d}\t{floor + 1}\t"
-                        f"{built // 100}.{built % 100:02d}\t{indoor // 100}.{indoor % 100:02d}\t"
-                        f"residence\t{rng.choices(occupancies, weights)[0]}\tnow\tnow\n"
-                    )
-                written += flats
-                if buf.tell() > 8_000_000:
-                    copy.write(buf.getvalue())
-                    buf = io.StringIO()
-            copy.write(buf.getvalue())
-        print(f"copied {written} houses at {time.monotonic() - started:.1f}s", flush=True)
-        cur.execute("VACUUM ANALYZE estates_house")
-    print(f"analyzed at {time.monotonic() - started:.1f}s", flush=True)
-
-    # The two benchmark actors, created like the console would.
-    tokens = {}
+    run_gendata(args, orders=orders, skip=skip)
+    company = generated_company(args.seed)
+    communities = list(Community.objects.filter(company=company).order_by("id"))
     target = communities[len(communities) // 2]
-    for username, role, scope in (
-        ("bench_admin", "company_admin", communities),
-        ("bench_dispatcher", "dispatcher", [target]),
-    ):
-        user = User.objects.create(username=username, first_name=username)
-        member = StaffMember.objects.create(
-            company=company, user=user, employee_no=username, name=username
-        )
-        member.roles.set(Role.objects.filter(company=company, code=role))
-        member.communities.set(scope)
-        _token, secret = create_api_token(actor=Actor(user), name="house-list benchmark")
-        tokens[username] = secret
+    tokens = {
+        "bench_admin": create_actor(company, "bench_admin", "company_admin", communities),
+        "bench_dispatcher": create_actor(company, "bench_dispatcher", "dispatcher", [target]),
+    }
     print(f"done in {time.monotonic() - started:.1f}s", flush=True)
     return {
         "database_url": database_url(args),
-        "houses": written,
+        "houses": House.objects.filter(company=company).count(),
         "communities": len(communities),
         "dispatcher_community_id": target.pk,
         "tokens": tokens,
@@ -202,8 +124,8 @@ def main(argv=None) -> int:
     parser.add_argument("--recreate", action="store_true", help="drop the database first")
     parser.add_argument("--out", type=Path, default=OUT_DIR / "tokens.json")
     args = parser.parse_args(argv)
-    if args.houses < args.communities:
-        parser.error("--houses must be at least --communities")
+    if args.houses < 4 * args.communities:
+        parser.error("--houses must be at least four per community")
 
     create_database(args)
     setup_django(database_url(args))

@@ -256,6 +256,25 @@ def deadline(run, policy: str, start_minutes: str, minutes: str) -> str:
     return slaclock.instant(f"CASE {policy} {branches} END", run.ids["sla_origin"])
 
 
+def used(run, policy: str, start_minutes: str) -> str:
+    """SQL: the business minutes used at a start (minutes after the origin) on the
+    calendar of the order's ``policy``; ``deadline_after`` adds budgets to it."""
+    branches = " ".join(
+        f"WHEN '{code}' THEN pg_temp.{name}_used({start_minutes})"
+        for code, name in run.ids["sla_functions"].items()
+    )
+    return f"(CASE {policy} {branches} END)"
+
+
+def deadline_after(run, policy: str, used_minutes: str, minutes: str) -> str:
+    """SQL: the instant ``minutes`` of the ``policy``'s calendar after ``used_minutes``."""
+    branches = " ".join(
+        f"WHEN '{code}' THEN pg_temp.{name}_at({used_minutes} + ({minutes})::float8)"
+        for code, name in run.ids["sla_functions"].items()
+    )
+    return slaclock.instant(f"CASE {policy} {branches} END", run.ids["sla_origin"])
+
+
 def desk_open(moment: str) -> str:
     """SQL: ``moment`` if the desk (服务中心, 08:00–20:00 every day) is open, else its
     next opening."""
@@ -287,7 +306,7 @@ def orders_sql(run) -> str:
     place the next layer uses them."""
     residents = run.ids["residents"]
     rate = rating(run, "g")
-    dl = lambda start, minutes: deadline(run, "policy", start, minutes)  # noqa: E731
+    dl = lambda start, minutes: deadline_after(run, "policy", start, minutes)  # noqa: E731
     layer1 = f"""
         SELECT g, b.start_at + ((g - b.g_first) + {run.r("g", S_POS)}) * (interval '1 hour' / b.n)
                    AS submitted_at,
@@ -424,6 +443,11 @@ def orders_sql(run) -> str:
                {slaclock.minutes("coalesce(l.reopened_at, l.submitted_at)", run.ids["sla_origin"])}
                    AS x2
         FROM ({layer11}) AS l OFFSET 0"""
+    # Business minutes used at the submission and at the (re)start: once per order.
+    layer12b = f"""
+        SELECT l.*, {used(run, "l.policy", "l.xs")} AS bs,
+               CASE WHEN l.reopen THEN {used(run, "l.policy", "l.x2")} END AS b2
+        FROM ({layer12}) AS l OFFSET 0"""
     status = f"""CASE
         WHEN l.end_raw <= {a} THEN CASE l.fate WHEN 'done' THEN 'closed' ELSE l.fate END
         WHEN l.rated_now THEN 'rated'
@@ -433,18 +457,20 @@ def orders_sql(run) -> str:
         WHEN l.dsp IS NOT NULL THEN 'dispatched'
         WHEN l.acc IS NOT NULL THEN 'accepted'
         ELSE 'submitted' END"""
+    b2 = "coalesce(l.b2, l.bs)"  # business minutes at the (re)start
     layer13 = f"""
         SELECT l.*, {status} AS status,
                CASE WHEN l.end_raw <= {a} THEN l.end_raw END AS closed_at,
-               {dl("l.xs", "l.response")} AS response_due,
-               CASE WHEN l.arrival IS NOT NULL THEN {dl("l.x2", "l.arrival")} END
+               {dl("l.bs", "l.response")} AS response_due,
+               CASE WHEN l.arrival IS NOT NULL THEN {dl(b2, "l.arrival")} END
                    AS arrival_due,
-               CASE WHEN l.resolution IS NOT NULL THEN {dl("l.x2", "l.resolution")} END
+               CASE WHEN l.resolution IS NOT NULL THEN {dl(b2, "l.resolution")} END
                    AS resolution_due,
                l.fate = 'done' AND l.channel IN ('resident_h5', 'api') AND l.r_urge < 0.4
                    AND NOT l.reopen AND l.fc - l.submitted_at > {URGE_AFTER}
                    AND l.submitted_at + {URGE_AFTER} <= {a} AS urged
-        FROM ({layer12}) AS l OFFSET 0"""
+        FROM ({layer12b}) AS l OFFSET 0"""
+    pct = "* l.pct / 100::float8"
     next_check = (
         "least(CASE WHEN l.acc IS NULL THEN l.risk_response END, "
         "CASE WHEN l.arr IS NULL THEN l.risk_arrival END, l.risk_resolution)"
@@ -457,11 +483,11 @@ def orders_sql(run) -> str:
     layer14 = f"""
         SELECT l.*, l.status IN {OPEN} AS is_open,
                CASE WHEN l.status IN {OPEN}
-                    THEN {dl("l.xs", "l.response * l.pct / 100.0")} END AS risk_response,
+                    THEN {dl("l.bs", f"l.response {pct}")} END AS risk_response,
                CASE WHEN l.status IN {OPEN} AND l.arrival IS NOT NULL
-                    THEN {dl("l.x2", "l.arrival * l.pct / 100.0")} END AS risk_arrival,
+                    THEN {dl(b2, f"l.arrival {pct}")} END AS risk_arrival,
                CASE WHEN l.status IN {OPEN} AND l.resolution IS NOT NULL
-                    THEN {dl("l.x2", "l.resolution * l.pct / 100.0")} END AS risk_resolution,
+                    THEN {dl(b2, f"l.resolution {pct}")} END AS risk_resolution,
                CASE WHEN l.acc > l.response_due OR l.arr > l.arrival_due
                          OR l.cmp > l.resolution_due THEN 'breached' ELSE 'on_track' END
                    AS sla_state
@@ -513,6 +539,9 @@ def generate(run) -> None:
     count = run.options.orders
     run.ids["first_order"] = run.reserve_ids(WorkOrder._meta.db_table, count)
     sql = orders_sql(run)
+    # Hash joins for the lookups: estimates of the generated rows are poor, and a nested
+    # loop over a few hundred communities or thousands of technicians per order is not.
+    run.execute("SET LOCAL enable_nestloop = off")
     timer = Timer()
     with indexes_dropped(run, WorkOrder._meta.db_table, count):
         for lo, hi in batches(1, count, BATCH):

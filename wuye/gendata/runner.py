@@ -61,6 +61,15 @@ def check_database() -> None:
         )
 
 
+def migrate(call_command) -> None:
+    """Bring the schema up to date; a no-op (and no post-migrate handlers) when it is."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        call_command("migrate", interactive=False, verbosity=0)
+
+
 def check_existing(options: Options, log) -> None:
     existing = cleanup.generated_companies()
     if not existing:
@@ -149,7 +158,7 @@ def generate(options: Options, *, log=print) -> list[StepResult]:
     from django.core.management import call_command
 
     check_database()
-    call_command("migrate", interactive=False, verbosity=0)
+    migrate(call_command)
     if options.wants("registry"):
         check_existing(options, log)
     start, anchor = window(options)

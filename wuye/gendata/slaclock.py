@@ -60,25 +60,40 @@ def _int_array(values) -> str:
 
 
 def create_function(name: str, schedule: Schedule | None, origin: datetime.datetime, days: int):
-    """``pg_temp.<name>(x float8, m float8)``: with ``x`` a start in minutes after ``origin``,
-    the deadline ``m`` schedule minutes later, also in minutes after ``origin`` (wall clock
-    when ``schedule`` is None or always open). Pure float and array arithmetic, so that
-    PostgreSQL inlines it; callers turn times into minutes once per row (``minutes``)."""
+    """Three SQL functions of a calendar, in minutes after ``origin`` (wall clock when
+    ``schedule`` is None or always open):
+
+    - ``pg_temp.<name>_used(x)``: the business minutes used from ``origin`` to ``x``;
+    - ``pg_temp.<name>_at(b)``: when ``b`` business minutes are used;
+    - ``pg_temp.<name>(x, m)``: the deadline ``m`` business minutes after ``x``.
+
+    Pure float and array arithmetic, so that PostgreSQL inlines them — it does only for
+    cheap arguments, hence minutes in and out rather than timestamps (``minutes``,
+    ``instant``), and ``_used`` once per start rather than once per deadline."""
     if schedule is None or schedule.always_open:
-        body = "SELECT x + m"
+        used, at = "SELECT x", "SELECT b"
     else:
         cum, starts = arrays(schedule, origin, days)
         i = f"floor(x / {SLOT})::int"
         c = _int_array(cum)
-        used = f"({c}[{i} + 1] + ({c}[{i} + 2] - {c}[{i} + 1]) * (x - {SLOT} * {i}) / {SLOT})"
-        target = f"({used} + m)"
-        k = f"greatest(1, ceil({target} / {SLOT})::int)"
-        body = f"SELECT ({_int_array(starts)}[{k}] + {target} - {SLOT} * ({k} - 1))::float8"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE OR REPLACE FUNCTION pg_temp.{name}(x float8, m float8) "
-            f"RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$ {body} $fn$"
+        used = (
+            f"SELECT ({c}[{i} + 1] + ({c}[{i} + 2] - {c}[{i} + 1]) * (x - {SLOT} * {i}) / {SLOT})"
         )
+        k = f"greatest(1, ceil(b / {SLOT})::int)"
+        at = f"SELECT ({_int_array(starts)}[{k}] + b - {SLOT} * ({k} - 1))::float8"
+    with connection.cursor() as cursor:
+        for signature, body in (
+            (f"{name}_used(x float8)", used),
+            (f"{name}_at(b float8)", at),
+            (
+                f"{name}(x float8, m float8)",
+                f"SELECT pg_temp.{name}_at(pg_temp.{name}_used(x) + m)",
+            ),
+        ):
+            cursor.execute(
+                f"CREATE OR REPLACE FUNCTION pg_temp.{signature} RETURNS float8 "
+                f"LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$ {body}::float8 $fn$"
+            )
 
 
 def minutes(moment: str, origin: datetime.datetime) -> str:
