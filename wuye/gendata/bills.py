@@ -32,7 +32,14 @@ from wuye.billing.models import (
     Payment,
     ReceiptCounter,
 )
-from wuye.gendata.sql import TZ, Timer, batches, indexes_dropped, stage_communities
+from wuye.gendata.sql import (
+    TZ,
+    Timer,
+    batches,
+    indexes_dropped,
+    stage_communities,
+    zero_padded,
+)
 
 BATCH = 100_000  # houses per statement (× months × 2 bills)
 S_PRICE, S_FIXED, S_CHRONIC, S_PAY, S_PAY_DAY, S_PAY_HOUR, S_METHOD = 60, 61, 62, 63, 64, 65, 66
@@ -239,6 +246,8 @@ def create_payments(run, houses: int) -> None:
         {"anchor": run.anchor},
     )
     month = f"to_char(p.paid_at AT TIME ZONE '{TZ}', 'YYYYMM')"
+    number = f"row_number() OVER (PARTITION BY p.company_id, {month} ORDER BY p.paid_at, p.id)"
+    receipt = zero_padded(number, 6)
     with indexes_dropped(run, Payment._meta.db_table, houses * months):
         run.execute(
             f"""
@@ -248,9 +257,7 @@ def create_payments(run, houses: int) -> None:
             SELECT p.id, p.company_id, p.community_id, p.house_id, p.payer, p.method, p.amount, 0,
                    p.paid_at, CASE WHEN p.method <> 'online' THEN p.finance_user END, '', '',
                    'completed',
-                   'SJ-' || upper(p.company_code) || '-' || {month} || '-' || lpad((row_number()
-                       OVER (PARTITION BY p.company_id, {month} ORDER BY p.paid_at, p.id))::text,
-                       6, '0'),
+                   'SJ-' || upper(p.company_code) || '-' || {month} || '-' || {receipt},
                    p.paid_at
             FROM gen_payment p ORDER BY p.id
             """,

@@ -29,7 +29,7 @@ from wuye.facilities.models import (
     Task,
     Visit,
 )
-from wuye.gendata.sql import TZ, indexes_dropped, local_date, stage_communities
+from wuye.gendata.sql import TZ, indexes_dropped, local_date, stage_communities, zero_padded
 
 S_TASK, S_LATE, S_START, S_SCAN, S_ABNORMAL, S_VALUE = 70, 71, 72, 73, 74, 75
 # key: (name, round kind, asset category, items: (label, type, unit, min, max, choices, abnormal))
@@ -159,7 +159,7 @@ def create_places(run) -> None:
             category_id, code, name, location, brand, model_no, serial_no, installed_on,
             warranty_until, vendor_id, importance, status, qr_token, notes, created_at)
         SELECT a.company_id, a.community_id, a.building_id, ca.id, cat.id,
-               cat.code_prefix || '-' || lpad(a.seq::text, greatest(4, length(a.seq::text)), '0'),
+               cat.code_prefix || '-' || {zero_padded("a.seq", 4)},
                a.name, coalesce(a.area, ''), '', '', '', NULL, NULL, NULL,
                CASE a.tkey WHEN 'pump' THEN 'normal' ELSE 'critical' END, 'running',
                {token.replace("%s", "'asset:' || a.cidx || ':' || a.tkey || ':' || a.n")}, '',

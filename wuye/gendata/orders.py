@@ -36,7 +36,16 @@ import io
 from django.db import connection
 
 from wuye.gendata import catalog, slaclock
-from wuye.gendata.sql import TZ, Timer, batches, indexes_dropped, iso, local_ts, pick
+from wuye.gendata.sql import (
+    TZ,
+    Timer,
+    batches,
+    indexes_dropped,
+    iso,
+    local_ts,
+    pick,
+    zero_padded,
+)
 from wuye.sla.models import SlaPolicy
 from wuye.workorders.models import Category, WorkOrder
 
@@ -504,7 +513,7 @@ def orders_sql(run) -> str:
             sla_state, sla_next_check, paused_at)
         SELECT {first - 1} + l.g, l.company_id, l.community_id, l.house_id, NULL, NULL,
                to_char({local_ts("l.submitted_at")}, 'YYYYMMDD')
-                   || lpad(({first - 1} + l.g)::text, 6, '0'),
+                   || {zero_padded(f"{first - 1} + l.g", 6)},
                l.rtype, l.category_id, l.dispatch_mode, l.channel, l.urgency,
                CASE WHEN l.reopen THEN 1 ELSE 0 END,
                l.descr[1 + floor(l.r_desc * array_length(l.descr, 1))::int], '',

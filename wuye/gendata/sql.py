@@ -70,6 +70,12 @@ def person_name(key: str, seed: int, stream: int) -> str:
     )
 
 
+def zero_padded(expr: str, width: int) -> str:
+    """SQL: an integer as text, zero-padded to ``width`` like Python's ``f"{n:0{width}d}"``
+    (``lpad`` alone would cut longer numbers down to ``width``)."""
+    return f"lpad(({expr})::text, greatest({width}, length(({expr})::text)), '0')"
+
+
 def local_ts(expr: str) -> str:
     """SQL: an aware timestamp as local wall time (timestamp without time zone)."""
     return f"(({expr}) AT TIME ZONE '{TZ}')"
