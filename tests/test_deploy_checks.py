@@ -6,18 +6,12 @@ import subprocess
 import sys
 
 
-def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "wuye.settings",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "HTTPS": "1",
-        "ALLOWED_HOSTS": "wuye.example.com",
-        "DEBUG": "0",
-        "WUYE_VAR_DIR": str(tmp_path),
-    }
+def check_deploy(tmp_path, **variables) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HTTPS": "1", "DEBUG": "0", "WUYE_VAR_DIR": str(tmp_path)}
     env.pop("WUYE_DEMO", None)
-    completed = subprocess.run(
+    env.pop("SECRET_KEY", None)
+    env.update(variables)
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -32,28 +26,17 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         capture_output=True,
         text=True,
         timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    completed = check_deploy(
+        tmp_path, SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="wuye.example.com"
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "no issues (0 silenced)" in completed.stdout
 
 
 def test_the_development_key_fails_the_deploy_checks(tmp_path):
-    env = {**os.environ, "HTTPS": "1", "DEBUG": "0", "WUYE_VAR_DIR": str(tmp_path)}
-    env.pop("SECRET_KEY", None)
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "wuye.cli",
-            "manage",
-            "check",
-            "--deploy",
-            "--fail-level",
-            "WARNING",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    completed = check_deploy(tmp_path, ALLOWED_HOSTS="wuye.example.com")
     assert completed.returncode != 0 and "wuye.E001" in completed.stderr + completed.stdout
