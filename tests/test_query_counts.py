@@ -771,8 +771,6 @@ PAGE_CASES = [
         login=RESIDENT,
         knobs=("wuye.activities.views_resident.MY_SIGNUPS",),
         rows=ORDER_ITEM,
-        n_plus_one="my_signups() calls selectors.waitlist_position(signup) for each row: one "
-        "COUNT query per waitlisted sign-up (selectors.with_queue_position annotates it)",
     ),
     page("surveys:list"),
     page(

@@ -108,9 +108,13 @@ def participants(activity: Activity, *, status: str = "", search: str = ""):
 
 
 def waitlist_position(signup: Signup) -> int | None:
-    """1 for the first waiting party; None unless waitlisted."""
+    """1 for the first waiting party; None unless waitlisted. Uses the ``queue_ahead``
+    annotation of ``with_queue_position`` when the row has it (lists), else counts."""
     if signup.status != W:
         return None
+    ahead = getattr(signup, "queue_ahead", None)
+    if ahead is not None:
+        return ahead + 1
     return (
         Signup.objects.filter(activity_id=signup.activity_id, status=W)
         .filter(

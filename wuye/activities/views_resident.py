@@ -195,7 +195,7 @@ def activity_detail(request, pk):
 @resident_view(unlinked_page=True)
 def my_signups(request):
     actor = request.actor
-    signups = list(_my_signups(actor).order_by("-id")[:MY_SIGNUPS])
+    signups = list(selectors.with_queue_position(_my_signups(actor)).order_by("-id")[:MY_SIGNUPS])
     now = timezone.now()
     for signup in signups:
         signup.badge = SIGNUP_BADGE.get(signup.status, "")
