@@ -259,7 +259,7 @@ def create_payments(run, houses: int) -> None:
                    'completed',
                    'SJ-' || upper(p.company_code) || '-' || {month} || '-' || {receipt},
                    p.paid_at
-            FROM gen_payment p ORDER BY p.id
+            FROM gen_payment p
             """,
             table=Payment._meta.db_table,
         )
@@ -285,7 +285,6 @@ def create_allocations(run, houses: int) -> None:
                    {first_bill} + (p.idx * {months} + p.m) * 2 + i.k, {_amount("i")}, 0
             FROM gen_payment p JOIN gen_house h ON h.idx = p.idx
             JOIN gen_item i ON i.community_id = p.community_id
-            ORDER BY 1
             """,
             table=Allocation._meta.db_table,
         )
