@@ -183,7 +183,7 @@ def generate(options: Options, *, log=print) -> list[StepResult]:
         timer = Timer()
         log(f"· {name}")
         with transaction.atomic():
-            if fast and name != "registry":
+            if fast:
                 skip_foreign_key_checks()
             if name != "registry" and "companies" not in run.ids:
                 stage_companies(run)
