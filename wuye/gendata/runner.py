@@ -55,8 +55,8 @@ def window(options: Options) -> tuple[datetime.datetime, datetime.datetime]:
 def check_database() -> None:
     if connection.vendor != "postgresql":
         raise Refused(
-            "wuye gen-data writes with PostgreSQL's INSERT … SELECT and COPY: "
-            f"set DATABASE_URL to a PostgreSQL database (this one is {connection.vendor}).",
+            "PostgreSQL only (it writes with INSERT … SELECT): set DATABASE_URL to a "
+            f"postgres:// database; this one is {connection.vendor}.",
             status=2,
         )
 
