@@ -40,6 +40,8 @@ def _gunicorn_argv(bind: str, workers: int) -> list[str]:
         "-",
         "--graceful-timeout",
         "10",
+        # Load the app once in the master: workers fork ready and share its memory.
+        "--preload",
         # gunicorn's control socket sits at one fixed path per user, so two servers
         # on one machine (two web processes, a benchmark) would fight over it.
         "--no-control-socket",
