@@ -22,7 +22,6 @@ from wuye.activities import selectors, services
 from wuye.activities.models import ACTIVITY_PERMISSIONS, Activity, Signup, SignupStatus
 from wuye.activities.models import Status as ActivityStatus
 from wuye.core.apitools import (
-    LIST_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
     Id,
@@ -227,7 +226,7 @@ def _staff_activity(who, activity_id) -> Activity:
 # --- activities -------------------------------------------------------------------------
 @router.get(
     "/activities",
-    response={200: list[ActivityOut], **LIST_ERRORS},
+    response=list[ActivityOut],
     summary="List activities",
     description="Newest first. Staff see their communities' activities; residents the "
     "open and cancelled activities of the communities they live in.",
@@ -386,7 +385,7 @@ def sign_up(request, activity_id: Id, payload: SignupIn):
 
 @router.get(
     "/activities/signups/mine",
-    response={200: list[SignupOut], **LIST_ERRORS},
+    response=list[SignupOut],
     summary="My sign-ups",
     description="Newest first: the sign-ups of the houses the caller lives in, with "
     "their ticket codes.",
