@@ -138,6 +138,12 @@ def make_resident(company, house, name, mobile, relation="owner"):
 
 @pytest.fixture
 def cast(db) -> Cast:
+    return build_cast()
+
+
+def build_cast() -> Cast:
+    """The cast's rows (the ``cast`` fixture; a module may build it once with its own
+    transaction, see tests/test_api_fuzz.py)."""
     company = create_company(name="安居物业", code="acme")
     other = create_company(name="他山物业", code="other")
     x, bx, ux = make_estate(company, "x", "翠湖花园")

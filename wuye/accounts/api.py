@@ -23,7 +23,15 @@ from wuye.accounts.schemas import (
     SmsCodeRequest,
     TokenRequest,
 )
-from wuye.core.apitools import READ_ERRORS, WRITE_ERRORS, ErrorOut, Id, IdCursorPagination, actor
+from wuye.core.apitools import (
+    LIST_ERRORS,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    ErrorOut,
+    Id,
+    IdCursorPagination,
+    actor,
+)
 from wuye.core.scoping import get_visible_or_404
 
 # Tokens issued by signing in expire; long-lived ones are created explicitly.
@@ -81,7 +89,7 @@ def issue_token(request, payload: TokenRequest):
     "/auth/sms-code",
     auth=None,
     throttle=[SmsThrottle("5/m")],
-    response={202: Message, 422: ErrorOut, 429: ErrorOut},
+    response={202: Message, 400: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     summary="Send an SMS login code",
     description="Always answers 202, whether or not the mobile belongs to an account.",
 )
@@ -139,7 +147,9 @@ def me(request):
 
 
 # --- own API tokens -----------------------------------------------------------
-@tokens_router.get("/tokens", response=list[ApiTokenOut], summary="List own API tokens")
+@tokens_router.get(
+    "/tokens", response={200: list[ApiTokenOut], **LIST_ERRORS}, summary="List own API tokens"
+)
 @paginate(IdCursorPagination)
 def list_tokens(request):
     return ApiToken.objects.visible_to(actor(request))

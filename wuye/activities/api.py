@@ -22,6 +22,7 @@ from wuye.activities import selectors, services
 from wuye.activities.models import ACTIVITY_PERMISSIONS, Activity, Signup, SignupStatus
 from wuye.activities.models import Status as ActivityStatus
 from wuye.core.apitools import (
+    LIST_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
     Id,
@@ -226,7 +227,7 @@ def _staff_activity(who, activity_id) -> Activity:
 # --- activities -------------------------------------------------------------------------
 @router.get(
     "/activities",
-    response=list[ActivityOut],
+    response={200: list[ActivityOut], **LIST_ERRORS},
     summary="List activities",
     description="Newest first. Staff see their communities' activities; residents the "
     "open and cancelled activities of the communities they live in.",
@@ -385,7 +386,7 @@ def sign_up(request, activity_id: Id, payload: SignupIn):
 
 @router.get(
     "/activities/signups/mine",
-    response=list[SignupOut],
+    response={200: list[SignupOut], **LIST_ERRORS},
     summary="My sign-ups",
     description="Newest first: the sign-ups of the houses the caller lives in, with "
     "their ticket codes.",

@@ -44,6 +44,7 @@ from wuye.billing.schemas import (
     RunOut,
 )
 from wuye.core.apitools import (
+    LIST_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
     ErrorOut,
@@ -110,7 +111,7 @@ def _run_detail():
 # --- fee items --------------------------------------------------------------------------
 @router.get(
     "/billing/fee-items",
-    response=list[FeeItemOut],
+    response={200: list[FeeItemOut], **LIST_ERRORS},
     summary="List fee items (收费项目)",
     description="Fee items of the caller's communities with today's price, for billing "
     "staff; residents get their communities' published price list.",
@@ -130,7 +131,7 @@ def list_fee_items(request, filters: Query[FeeItemFilters]):
 # --- bills ------------------------------------------------------------------------------
 @router.get(
     "/billing/bills",
-    response=list[BillListOut],
+    response={200: list[BillListOut], **LIST_ERRORS},
     summary="List bills",
     description="Newest first (keyset-paginated on id, descending). Billing staff see "
     "their communities' bills; residents the bills of the houses they live in.",
@@ -167,7 +168,7 @@ def get_bill(request, bill_id: Id):
 
 @router.get(
     "/billing/arrears",
-    response={200: list[ArrearsOut], 401: ErrorOut, 403: ErrorOut},
+    response={200: list[ArrearsOut], 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
     summary="Arrears per community (欠费账龄)",
     description="Overdue balance of each of the caller's communities on a day, by days "
     "overdue (1–30, 31–60, 61–90, 91–180, over 180), largest first; billing.view.",
@@ -226,7 +227,7 @@ def collect_payment(request, payload: PaymentIn):
 
 @router.get(
     "/billing/payments",
-    response=list[PaymentListOut],
+    response={200: list[PaymentListOut], **LIST_ERRORS},
     summary="List payments",
     description="Newest first. Billing staff see their communities' payments; residents "
     "their houses'.",
@@ -301,7 +302,7 @@ def record_meter_reading(request, payload: MeterReadingIn):
 # --- bill runs --------------------------------------------------------------------------
 @router.get(
     "/billing/runs",
-    response=list[RunOut],
+    response={200: list[RunOut], **LIST_ERRORS},
     summary="List bill runs (出账)",
     description="Newest first; billing.view or billing.manage.",
 )

@@ -16,7 +16,14 @@ from pydantic import AfterValidator
 
 from wuye.billing import disclosures
 from wuye.billing.models import Disclosure, DisclosureLine
-from wuye.core.apitools import READ_ERRORS, Id, IdCursorPagination, actor, choices_literal
+from wuye.core.apitools import (
+    LIST_ERRORS,
+    READ_ERRORS,
+    Id,
+    IdCursorPagination,
+    actor,
+    choices_literal,
+)
 from wuye.core.scoping import get_visible_or_404
 
 router = Router(tags=["billing"])
@@ -79,7 +86,7 @@ def _reports():
 
 @router.get(
     "/billing/disclosures",
-    response=list[DisclosureListOut],
+    response={200: list[DisclosureListOut], **LIST_ERRORS},
     summary="List income and expense reports (收支公示)",
     description="Newest first (keyset-paginated on id, descending). Billing staff see their "
     "communities' reports in every state; residents the published reports of the "

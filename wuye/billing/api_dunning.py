@@ -21,6 +21,7 @@ from wuye.billing import dunning
 from wuye.billing.models import DunningNotice
 from wuye.billing.schemas import MAX_MONEY, Money
 from wuye.core.apitools import (
+    LIST_ERRORS,
     NO_NUL,
     WRITE_ERRORS,
     ErrorOut,
@@ -139,7 +140,7 @@ def list_dunning(request, filters: Query[DunningFilters]):
 
 
 # --- reminders --------------------------------------------------------------------------
-class NoticeOut(Schema):
+class DunningNoticeOut(Schema):
     id: int
     house_id: int
     address: str
@@ -177,7 +178,7 @@ class RemindersIn(InputSchema):
 class RemindersOut(Schema):
     batch: str
     channel: ChannelValue
-    notices: list[NoticeOut]
+    notices: list[DunningNoticeOut]
     skipped: int = Field(description="Houses chosen that owe nothing overdue any more.")
     recipients: int = Field(description="Residents notified.")
 
@@ -226,7 +227,7 @@ class NoticeFilters(Schema):
 
 @router.get(
     "/billing/dunning/notices",
-    response=list[NoticeOut],
+    response={200: list[DunningNoticeOut], **LIST_ERRORS},
     summary="Reminders sent (催缴记录)",
     description="Newest first (keyset-paginated on id, descending). Billing staff see "
     "their communities' reminders; others nothing.",

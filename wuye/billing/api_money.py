@@ -26,6 +26,7 @@ from wuye.billing.models import Adjustment, Bill, Payment, ProviderOrder, Refund
 from wuye.billing.money import add_months
 from wuye.billing.schemas import MAX_MONEY, Money, OrderStatusValue
 from wuye.core.apitools import (
+    LIST_ERRORS,
     NO_NUL,
     READ_ERRORS,
     WRITE_ERRORS,
@@ -110,7 +111,7 @@ def _refunds(who):
 
 @router.get(
     "/billing/refunds",
-    response=list[RefundOut],
+    response={200: list[RefundOut], **LIST_ERRORS},
     summary="List refunds",
     description="Newest first. Billing staff see their communities' refunds, residents "
     "the refunds of their houses' payments. Filter by status (e.g. requested: awaiting a "
@@ -317,7 +318,7 @@ class RateFilters(Schema):
 
 @router.get(
     "/billing/collection-rate",
-    response={200: CollectionRateOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
+    response={200: CollectionRateOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
     summary="Collection rate (收缴率)",
     description="billing.view. Of the bills (not void) due in the months: paid ÷ payable, "
     f"in total and per community, building or month; at most {MAX_MONTHS} months.",
@@ -352,7 +353,7 @@ def collection_rate(request, filters: Query[RateFilters]):
 # --- receipts ---------------------------------------------------------------------------
 @router.get(
     "/billing/payments/{payment_id}/receipt",
-    response={401: ErrorOut, 404: ErrorOut},
+    response=READ_ERRORS,
     summary="A payment's receipt (PDF)",
     description="Billing staff of the payment's community and the house's residents (the "
     "payer). The same receipt the cashier prints: number, house, bills paid, 预存, amount "

@@ -17,6 +17,7 @@ from ninja.pagination import paginate
 from wuye.billing import waivers
 from wuye.billing.models import DiscountRule, Waiver
 from wuye.core.apitools import (
+    LIST_ERRORS,
     WRITE_ERRORS,
     Id,
     IdCursorPagination,
@@ -143,7 +144,7 @@ def _refs(exc):
 
 @router.get(
     "/billing/discount-rules",
-    response=list[DiscountRuleOut],
+    response={200: list[DiscountRuleOut], **LIST_ERRORS},
     summary="List discount rules (减免规则)",
     description="Vacant-house and prepayment discounts of the caller's communities; "
     "billing.view or billing.manage.",
@@ -162,7 +163,7 @@ def list_discount_rules(request, filters: Query[RuleFilters]):
 
 @router.get(
     "/billing/waivers",
-    response=list[WaiverOut],
+    response={200: list[WaiverOut], **LIST_ERRORS},
     summary="List waivers (减免)",
     description="Newest first. Billing staff see their communities' waivers; residents "
     "the waivers of the houses they live in.",

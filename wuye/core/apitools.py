@@ -1,5 +1,6 @@
 """Pieces every API router shares: the actor, id types, cursor pagination, errors."""
 
+import datetime
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
@@ -9,8 +10,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import CursorPagination
+from pydantic import AfterValidator, WithJsonSchema, field_validator
 from pydantic import ValidationError as PydanticValidationError
-from pydantic import field_validator
 
 from wuye.accounts.actor import request_actor
 from wuye.core.keyset import IdsFirst
@@ -22,6 +23,28 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 # Text that reaches a database lookup: PostgreSQL rejects NUL characters outright.
 NO_NUL = r"^[^\x00]*$"
+
+
+def _naive_time(value: datetime.time) -> datetime.time:
+    if value.tzinfo is not None:
+        raise ValueError("Give a local (Beijing) time without a time zone, e.g. 08:30.")
+    return value
+
+
+# A wall-clock time of day (shift hours, quiet hours, round windows), stored without a zone.
+# JSON Schema's "time" format is RFC 3339's, which requires an offset, so the schema names
+# the shape instead; an offset in the input is a 422, not a database error.
+LocalTime = Annotated[
+    datetime.time,
+    AfterValidator(_naive_time),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+            "examples": ["08:30"],
+        }
+    ),
+]
 
 
 class InputSchema(Schema):
@@ -53,8 +76,11 @@ class ErrorOut(Schema):
     detail: Any
 
 
-# Response codes shared by operations (add 201/200 with the payload schema).
-READ_ERRORS = {401: ErrorOut, 404: ErrorOut}
+# Response codes shared by operations (add 201/200 with the payload schema). Every
+# operation needs a signed-in caller (401); a path id or query value out of its range is
+# a 422.
+READ_ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+LIST_ERRORS = {401: ErrorOut, 422: ErrorOut}
 WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 

@@ -7,6 +7,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from wuye.core.apitools import (
+    LIST_ERRORS,
     NO_NUL,
     READ_ERRORS,
     WRITE_ERRORS,
@@ -47,7 +48,9 @@ SEARCH = {"max_length": 50, "pattern": NO_NUL, "description": "Search in names."
 
 
 # --- companies ----------------------------------------------------------------
-@router.get("/companies", response=list[CompanyOut], summary="List own companies")
+@router.get(
+    "/companies", response={200: list[CompanyOut], **LIST_ERRORS}, summary="List own companies"
+)
 @paginate(IdCursorPagination)
 def list_companies(request):
     return Company.objects.visible_to(actor(request))
@@ -59,7 +62,7 @@ def get_company(request, company_id: Id):
 
 
 # --- communities --------------------------------------------------------------
-@router.get("/communities", response=list[CommunityOut])
+@router.get("/communities", response={200: list[CommunityOut], **LIST_ERRORS})
 @paginate(IdCursorPagination)
 def list_communities(
     request,
@@ -96,7 +99,7 @@ def update_community(request, community_id: Id, payload: CommunityPatch):
 
 
 # --- buildings ----------------------------------------------------------------
-@router.get("/buildings", response=list[BuildingOut])
+@router.get("/buildings", response={200: list[BuildingOut], **LIST_ERRORS})
 @paginate(IdCursorPagination)
 def list_buildings(
     request,
@@ -135,7 +138,7 @@ def update_building(request, building_id: Id, payload: BuildingPatch):
 
 
 # --- units --------------------------------------------------------------------
-@router.get("/units", response=list[UnitOut])
+@router.get("/units", response={200: list[UnitOut], **LIST_ERRORS})
 @paginate(IdCursorPagination)
 def list_units(
     request,
@@ -183,7 +186,7 @@ def _houses():
 
 @router.get(
     "/houses",
-    response=list[HouseOut],
+    response={200: list[HouseOut], **LIST_ERRORS},
     summary="List houses",
     description=(
         "Keyset-paginated on id: one indexed query per page and no total count, "
@@ -236,7 +239,7 @@ def update_house(request, house_id: Id, payload: HousePatch):
 
 
 # --- common areas -------------------------------------------------------------
-@router.get("/common-areas", response=list[CommonAreaOut])
+@router.get("/common-areas", response={200: list[CommonAreaOut], **LIST_ERRORS})
 @paginate(IdCursorPagination)
 def list_common_areas(
     request,

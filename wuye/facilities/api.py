@@ -19,6 +19,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from wuye.core.apitools import (
+    LIST_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
     Id,
@@ -153,7 +154,7 @@ def _visit_detail(visit_id: int) -> Visit:
 # --- the ledger -----------------------------------------------------------------------
 @router.get(
     "/facilities/assets",
-    response=list[AssetListOut],
+    response={200: list[AssetListOut], **LIST_ERRORS},
     summary="List equipment (设备台账)",
     description="Assets of the caller's communities, for staff who view or manage "
     "facilities or do rounds. Keyset-paginated on id.",
@@ -222,7 +223,7 @@ def change_asset_status(request, asset_id: Id, payload: AssetStatusIn):
 
 @router.get(
     "/facilities/certificates",
-    response=list[CertificateListOut],
+    response={200: list[CertificateListOut], **LIST_ERRORS},
     summary="List statutory certificates (电梯年检, 消防检测 …)",
     description="Certificates of the assets the caller sees; `expiring_within` lists "
     "those due for renewal. Keyset-paginated on id.",
@@ -246,7 +247,7 @@ def list_certificates(request, filters: Query[CertificateFilters]):
 # --- plans ----------------------------------------------------------------------------
 @router.get(
     "/facilities/plans",
-    response=list[PlanListOut],
+    response={200: list[PlanListOut], **LIST_ERRORS},
     summary="List round plans",
     description="Office work: staff who view or manage facilities, by community "
     "(field staff see their tasks instead). Keyset-paginated on id.",
@@ -276,7 +277,7 @@ def get_plan(request, plan_id: Id):
 # --- tasks and rounds -------------------------------------------------------------------
 @router.get(
     "/facilities/tasks",
-    response=list[TaskListOut],
+    response={200: list[TaskListOut], **LIST_ERRORS},
     summary="List round tasks",
     description="Field staff see the tasks assigned to them; overseers their "
     "communities'. Today's by default (Asia/Shanghai). Keyset-paginated on id.",

@@ -13,7 +13,7 @@ from django.utils import timezone
 from ninja import Field, Schema
 
 from wuye.core.api_photos import PhotoOut
-from wuye.core.apitools import NO_NUL, Id, InputSchema, choices_literal
+from wuye.core.apitools import NO_NUL, Id, InputSchema, LocalTime, choices_literal
 from wuye.facilities.models import (
     Asset,
     Certificate,
@@ -244,8 +244,8 @@ class PlanListOut(Schema):
     days: list[int] = Field(description="Weekly: 1 (Monday) to 7; monthly: 1 to 31.")
     interval_days: int | None
     anchor: AnchorValue
-    window_start: datetime.time
-    window_end: datetime.time
+    window_start: LocalTime
+    window_end: LocalTime
     assignee_id: int | None
     assignee_name: str | None
     trade_id: int | None

@@ -13,6 +13,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from wuye.core.apitools import (
+    LIST_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
     ErrorOut,
@@ -29,7 +30,7 @@ from wuye.facilities.models import Asset
 from wuye.incidents import selectors, services
 from wuye.incidents.models import ACTIVE_STATUSES
 from wuye.incidents.schemas import (
-    EventOut,
+    IncidentEventOut,
     IncidentFilters,
     IncidentIn,
     IncidentListOut,
@@ -64,7 +65,7 @@ def _detail(incident_id: int):
 
 @router.get(
     "/incidents",
-    response=list[IncidentListOut],
+    response={200: list[IncidentListOut], **LIST_ERRORS},
     summary="List emergencies",
     description="Newest first (keyset-paginated on id). Staff who report or manage "
     "emergencies see those of their communities; residents see none.",
@@ -121,7 +122,7 @@ def get_incident(request, incident_id: Id):
 
 @router.post(
     "/incidents/{incident_id}/updates",
-    response={201: EventOut, **ACTION_ERRORS},
+    response={201: IncidentEventOut, **ACTION_ERRORS},
     summary="Post an update",
     description="A progress note on the timeline; managers may also send it to the "
     "residents of the affected area. A retry with the same Idempotency-Key posts (and "

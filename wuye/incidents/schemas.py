@@ -69,7 +69,7 @@ class TransitionIn(InputSchema):
     )
 
 
-class EventOut(Schema):
+class IncidentEventOut(Schema):
     id: int
     kind: EventKindValue
     actor_name: str | None = Field(description="Who did it; null for the system.")
@@ -114,7 +114,7 @@ class IncidentOut(IncidentListOut):
     resolved_at: datetime.datetime | None
     closed_at: datetime.datetime | None
     actions: list[str] = Field(description="What the caller may do now (update and actions).")
-    events: list[EventOut] = Field(description="The timeline, oldest first.")
+    events: list[IncidentEventOut] = Field(description="The timeline, oldest first.")
 
     @staticmethod
     def resolve_building_ids(obj) -> list[int]:

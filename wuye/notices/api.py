@@ -16,8 +16,10 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from wuye.core.apitools import (
+    LIST_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
+    ErrorOut,
     Id,
     IdCursorPagination,
     InputSchema,
@@ -260,7 +262,7 @@ def _targets(who, building_ids, unit_ids, house_ids) -> dict:
 
 @router.get(
     "/notices",
-    response=list[NoticeListOut],
+    response={200: list[NoticeListOut], **LIST_ERRORS},
     summary="List notices (公告)",
     description="Newest first. engagement.view or engagement.manage, the notices of the "
     "caller's communities (company-wide ones: company-wide staff).",
@@ -357,7 +359,7 @@ def withdraw_notice(request, notice_id: Id, payload: WithdrawIn):
 
 @router.get(
     "/notices/{notice_id}/receipts",
-    response=list[ReceiptOut],
+    response={200: list[ReceiptOut], **LIST_ERRORS, 404: ErrorOut},
     summary="Read receipts of a notice",
     description="One row per household reached; filter by building and read.",
 )
@@ -399,7 +401,7 @@ def _resident_notice(request, notice_id):
 
 @router.get(
     "/resident/notices",
-    response=list[ResidentNoticeOut],
+    response={200: list[ResidentNoticeOut], **LIST_ERRORS},
     summary="My notices",
     description="Live notices that reached one of the caller's houses, newest first. "
     "Ask with unread=true&urgent=true first to show urgent ones on opening.",

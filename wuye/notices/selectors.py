@@ -8,6 +8,7 @@ A notice counts as read by a household when anyone living there opened it.
 """
 
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     Exists,
@@ -119,7 +120,11 @@ def resident_notices(actor):
     (no household of the actor's has opened it) and ordered: urgent unread first,
     then pinned, then newest."""
     if not actor.is_authenticated or not actor.resident_house_ids:
-        return Notice.objects.none()
+        # The same annotations as below, so that callers may filter on them.
+        return Notice.objects.none().annotate(
+            unread=Value(False, output_field=BooleanField()),
+            urgent_unread=Value(0, output_field=IntegerField()),
+        )
     mine = _my_receipts(actor)
     unread = mine.filter(notice_id=OuterRef("pk"), read_at__isnull=True)
     return (

@@ -4,6 +4,7 @@ from ninja import Query, Router
 from ninja.pagination import paginate
 
 from wuye.core.apitools import (
+    LIST_ERRORS,
     MAX_ID,
     READ_ERRORS,
     WRITE_ERRORS,
@@ -19,7 +20,11 @@ from wuye.notifications.schemas import NotificationOut, ReadAllOut, UnreadCountO
 router = Router(tags=["notifications"])
 
 
-@router.get("/notifications", response=list[NotificationOut], summary="My notifications")
+@router.get(
+    "/notifications",
+    response={200: list[NotificationOut], **LIST_ERRORS},
+    summary="My notifications",
+)
 @paginate(IdCursorPagination, ordering=("-id",))
 def list_notifications(request, unread: bool = Query(False, description="Only the unread ones.")):
     """Newest first."""

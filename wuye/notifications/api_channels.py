@@ -12,11 +12,14 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from wuye.core.apitools import (
+    LIST_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
+    ErrorOut,
     Id,
     IdCursorPagination,
     InputSchema,
+    LocalTime,
     actor,
     choices_literal,
 )
@@ -43,8 +46,8 @@ class PreferencesOut(Schema):
     switches: list[SwitchOut] = Field(
         description="Every topic × channel pair; urgent notifications ignore them."
     )
-    quiet_from: datetime.time | None = Field(description="Beijing time; may span midnight.")
-    quiet_until: datetime.time | None
+    quiet_from: LocalTime | None = Field(description="Beijing time; may span midnight.")
+    quiet_until: LocalTime | None
     wechat_openid: str
     language: str = Field(description="Message language; empty: the site's language.")
     channels_enabled: list[ChannelValue] = Field(
@@ -62,8 +65,8 @@ class PreferencesIn(InputSchema):
     switches: list[SwitchIn] = Field(
         [], max_length=100, description="Pairs not listed are on (the default)."
     )
-    quiet_from: datetime.time | None = None
-    quiet_until: datetime.time | None = None
+    quiet_from: LocalTime | None = None
+    quiet_until: LocalTime | None = None
     wechat_openid: str = Field("", max_length=64)
     language: str = Field("", max_length=10)
 
@@ -161,7 +164,7 @@ def put_preferences(request, payload: PreferencesIn):
 
 @router.get(
     "/notifications/deliveries",
-    response=list[DeliveryOut],
+    response={200: list[DeliveryOut], **LIST_ERRORS, 400: ErrorOut},
     summary="Delivery log",
     description="Email, SMS and WeChat deliveries to the company's staff and residents, "
     "newest first; company.manage (others get an empty list).",

@@ -5,6 +5,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from wuye.core.apitools import (
+    LIST_ERRORS,
     NO_NUL,
     READ_ERRORS,
     WRITE_ERRORS,
@@ -39,7 +40,7 @@ ACTIVE_FILTER = Query(None, description="Only current (true) or only ended (fals
 
 
 # --- residents ----------------------------------------------------------------
-@router.get("/residents", response=list[ResidentListOut])
+@router.get("/residents", response={200: list[ResidentListOut], **LIST_ERRORS})
 @paginate(IdCursorPagination)
 def list_residents(
     request,
@@ -101,7 +102,7 @@ def _residencies():
     )
 
 
-@router.get("/residencies", response=list[ResidencyOut])
+@router.get("/residencies", response={200: list[ResidencyOut], **LIST_ERRORS})
 @paginate(IdCursorPagination)
 def list_residencies(
     request,

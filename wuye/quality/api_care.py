@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from wuye.core.apitools import (
+    LIST_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
     Id,
@@ -65,7 +66,7 @@ class PointOut(Schema):
     score: int
 
 
-class VisitOut(Schema):
+class CareVisitOut(Schema):
     id: int
     number: str
     status: str
@@ -81,7 +82,7 @@ class CareHouseOut(Schema):
     score: int
     reasons: list[ReasonOut]
     trend: list[PointOut] = Field(description="Daily scores of the last 180 days with a signal.")
-    visits: list[VisitOut] = Field(description="Proactive visits, newest first.")
+    visits: list[CareVisitOut] = Field(description="Proactive visits, newest first.")
 
 
 class VisitIn(InputSchema):
@@ -102,7 +103,7 @@ def _house(request, house_id):
 
 @router.get(
     "/quality/care",
-    response=list[CareRowOut],
+    response={200: list[CareRowOut], **LIST_ERRORS},
     summary="Households at risk (care score)",
     description="The latest day's care scores at or above the threshold, highest first; "
     "quality.view, the caller's communities.",
@@ -142,7 +143,7 @@ def care_house(request, house_id: Id):
 
 @router.post(
     "/quality/care/houses/{house_id}/visit",
-    response={201: VisitOut, **WRITE_ERRORS},
+    response={201: CareVisitOut, **WRITE_ERRORS},
     summary="Send a proactive visit (上门回访)",
     description="Records a service request of category 上门回访 for the house; 400 while "
     "an earlier visit to it is still open. quality.manage and workorders.create.",

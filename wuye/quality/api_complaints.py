@@ -43,7 +43,7 @@ class SliceOut(Schema):
     median_hours: float | None = Field(description="Estimated inside duration bands.")
 
 
-class StaffOut(Schema):
+class ComplaintStaffOut(Schema):
     staff_id: int
     name: str
     complaints: int
@@ -89,7 +89,7 @@ class ComplaintAnalyticsOut(Schema):
     by_category: list[SliceOut]
     by_community: list[SliceOut]
     by_party: list[SliceOut]
-    staff: list[StaffOut]
+    staff: list[ComplaintStaffOut]
     staff_count: int
     repeat_houses: list[ComplainantOut]
     repeat_house_count: int

@@ -18,6 +18,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from wuye.core.apitools import (
+    LIST_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
     ErrorOut,
@@ -185,7 +186,7 @@ class ScorecardFilters(Schema):
 # --- spot checks ----------------------------------------------------------------------------
 @router.get(
     "/quality/spot-checks",
-    response=list[SpotCheckListOut],
+    response={200: list[SpotCheckListOut], **LIST_ERRORS},
     summary="List conduct spot checks",
     description="Newest first. quality.view: the checks of the caller's communities; any "
     "staff member: the checks of themselves.",
@@ -250,7 +251,7 @@ def conduct_get_spot_check(request, check_id: Id):
 # --- the checklist --------------------------------------------------------------------------
 @router.get(
     "/quality/conduct-items",
-    response=list[ConductItemOut],
+    response={200: list[ConductItemOut], **LIST_ERRORS, 403: ErrorOut},
     summary="List the conduct checklist",
     description="The company's checklist items in their order (quality.view or quality.inspect).",
 )
@@ -268,7 +269,7 @@ def conduct_list_items(request, filters: Query[ConductItemFilters]):
 # --- the scorecard --------------------------------------------------------------------------
 @router.get(
     "/quality/scorecard",
-    response={200: list[ScorecardOut], 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
+    response={200: list[ScorecardOut], 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
     summary="Staff scorecard",
     description="One row per active staff member of the caller's communities (quality.view) "
     "for a range of days (default the last 90, at most 366): resident ratings, SLA on their "

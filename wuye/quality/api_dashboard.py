@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from ninja import Field, Query, Router, Schema
 
-from wuye.core.apitools import READ_ERRORS, WRITE_ERRORS, ErrorOut, actor
+from wuye.core.apitools import WRITE_ERRORS, ErrorOut, actor
 from wuye.core.replica import reads_from_replica
 from wuye.core.services import require
 from wuye.quality import dashboard, figures
@@ -102,7 +102,7 @@ def _settings_out(settings) -> dict:
 
 @router.get(
     "/quality/settings",
-    response={200: SettingsOut, **READ_ERRORS, 403: ErrorOut},
+    response={200: SettingsOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="The company's quality settings (weights, iceberg factor, care threshold)",
     description="quality.view; the defaults when the company has not changed them.",
 )

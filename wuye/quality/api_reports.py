@@ -71,7 +71,7 @@ def _file(kind: str, mime: str) -> dict:
 
 @router.get(
     "/quality/reports",
-    response={200: list[ReportOut], 401: ErrorOut, 403: ErrorOut},
+    response={200: list[ReportOut], 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
     summary="Monthly service reports",
     description="The reports of the caller's communities, newest first; quality.view.",
 )

@@ -15,6 +15,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from wuye.core.apitools import (
+    LIST_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
     Id,
@@ -41,7 +42,7 @@ class CourseOut(Schema):
     is_active: bool
 
 
-class QuestionOut(Schema):
+class CourseQuestionOut(Schema):
     id: int
     text: str
     choices: list[str]
@@ -52,7 +53,7 @@ class QuestionOut(Schema):
 
 class CourseDetailOut(CourseOut):
     content: str = Field(description="The course material (plain text, line breaks kept).")
-    questions: list[QuestionOut]
+    questions: list[CourseQuestionOut]
 
     @staticmethod
     def resolve_questions(obj) -> list:
@@ -143,7 +144,7 @@ def _session(who, session_id) -> TrainingSession:
 
 @router.get(
     "/quality/training/courses",
-    response=list[CourseOut],
+    response={200: list[CourseOut], **LIST_ERRORS},
     summary="List training courses",
     description="Staff of a company: its active courses (quality viewers: all of them).",
 )
@@ -164,7 +165,9 @@ def training_get_course(request, course_id: Id):
     course = _course(who, course_id)
     editor = training.may_edit_courses(who)
     course.questions_shown = [
-        QuestionOut(id=q.pk, text=q.text, choices=q.choices, answer=q.answer if editor else None)
+        CourseQuestionOut(
+            id=q.pk, text=q.text, choices=q.choices, answer=q.answer if editor else None
+        )
         for q in course.questions.all()
     ]
     return course
@@ -206,7 +209,7 @@ def training_submit_quiz(request, course_id: Id, payload: AttemptIn):
 
 @router.get(
     "/quality/training/attempts/mine",
-    response=list[AttemptOut],
+    response={200: list[AttemptOut], **LIST_ERRORS},
     summary="My quiz attempts",
     description="Newest first.",
 )
@@ -217,7 +220,7 @@ def training_my_attempts(request):
 
 @router.get(
     "/quality/training/sessions",
-    response=list[SessionOut],
+    response={200: list[SessionOut], **LIST_ERRORS},
     summary="List training sessions",
     description="quality.view: the sessions of the caller's communities and the "
     "company-wide ones, newest first.",

@@ -7,6 +7,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from wuye.core.apitools import (
+    LIST_ERRORS,
     NO_NUL,
     READ_ERRORS,
     WRITE_ERRORS,
@@ -39,7 +40,7 @@ router = Router(tags=["staff"])
 
 
 # --- roles, trades, shifts (company master data) ------------------------------
-@router.get("/roles", response=list[RoleOut])
+@router.get("/roles", response={200: list[RoleOut], **LIST_ERRORS})
 @paginate(IdCursorPagination)
 def list_roles(request):
     return Role.objects.visible_to(actor(request))
@@ -57,13 +58,13 @@ def update_role(request, role_id: Id, payload: RoleIn):
     return services.update_role(actor=who, role=role, **payload.model_dump())
 
 
-@router.get("/trades", response=list[TradeOut])
+@router.get("/trades", response={200: list[TradeOut], **LIST_ERRORS})
 @paginate(IdCursorPagination)
 def list_trades(request):
     return Trade.objects.visible_to(actor(request))
 
 
-@router.get("/shifts", response=list[ShiftOut])
+@router.get("/shifts", response={200: list[ShiftOut], **LIST_ERRORS})
 @paginate(IdCursorPagination)
 def list_shifts(request):
     return Shift.objects.visible_to(actor(request))
@@ -85,7 +86,7 @@ def _staff():
     return StaffMember.objects.prefetch_related("roles", "communities", "trades")
 
 
-@router.get("/staff", response=list[StaffOut])
+@router.get("/staff", response={200: list[StaffOut], **LIST_ERRORS})
 @paginate(IdCursorPagination)
 def list_staff(
     request,
@@ -157,7 +158,7 @@ def _roster():
     return RosterEntry.objects.select_related("staff", "shift")
 
 
-@router.get("/roster", response=list[RosterOut])
+@router.get("/roster", response={200: list[RosterOut], **LIST_ERRORS})
 @paginate(IdCursorPagination)
 def list_roster(
     request,

@@ -4,7 +4,7 @@ import datetime
 
 from ninja import Field, Schema
 
-from wuye.core.apitools import NO_NUL, Id, InputSchema, choices_literal
+from wuye.core.apitools import NO_NUL, Id, InputSchema, LocalTime, choices_literal
 from wuye.staff.models import StaffMember
 
 DutyStatus = choices_literal(StaffMember.Status)
@@ -39,16 +39,16 @@ class TradeOut(Schema):
 class ShiftOut(Schema):
     id: int
     name: str
-    start_time: datetime.time
-    end_time: datetime.time
+    start_time: LocalTime
+    end_time: LocalTime
     color: str
     crosses_midnight: bool
 
 
 class ShiftIn(InputSchema):
     name: str
-    start_time: datetime.time
-    end_time: datetime.time = Field(description="At or before the start: crosses midnight.")
+    start_time: LocalTime
+    end_time: LocalTime = Field(description="At or before the start: crosses midnight.")
     color: str = ""
 
 

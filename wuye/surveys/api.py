@@ -19,6 +19,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from wuye.core.apitools import (
+    LIST_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
     Id,
@@ -342,7 +343,7 @@ def _detail(survey, who=None) -> Survey:
 # --- reading ------------------------------------------------------------------------------
 @router.get(
     "/surveys",
-    response=list[SurveyOut],
+    response={200: list[SurveyOut], **LIST_ERRORS},
     summary="List surveys and votes",
     description="Newest first. Staff with engagement.view, .manage or .assist see their "
     "communities' surveys (drafts included); residents the open and closed ones reaching "

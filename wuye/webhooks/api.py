@@ -15,6 +15,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from wuye.core.apitools import (
+    LIST_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
     Id,
@@ -67,7 +68,7 @@ class SecretOut(Schema):
     )
 
 
-class DeliveryOut(Schema):
+class WebhookDeliveryOut(Schema):
     id: int
     endpoint_id: int
     event_id: uuid.UUID = Field(description="Sent as X-Wuye-Delivery; the same on every attempt.")
@@ -95,7 +96,7 @@ def _endpoint(request, endpoint_id) -> Endpoint:
 
 @router.get(
     "/webhooks/endpoints",
-    response=list[EndpointOut],
+    response={200: list[EndpointOut], **LIST_ERRORS},
     summary="List webhook endpoints",
     description="The company's endpoints; company administrators only.",
 )
@@ -172,7 +173,7 @@ def rotate_webhook_secret(request, endpoint_id: Id):
 
 @router.post(
     "/webhooks/endpoints/{endpoint_id}/test",
-    response={201: DeliveryOut, **WRITE_ERRORS},
+    response={201: WebhookDeliveryOut, **WRITE_ERRORS},
     summary="Send a test event (ping)",
     description='Queues a "ping" event to the endpoint, whatever it subscribes to; the '
     "delivery's status shows the outcome a moment later.",
@@ -185,7 +186,7 @@ def test_webhook_endpoint(request, endpoint_id: Id):
 
 @router.get(
     "/webhooks/deliveries",
-    response=list[DeliveryOut],
+    response={200: list[WebhookDeliveryOut], **LIST_ERRORS},
     summary="List webhook deliveries",
     description="The delivery log, newest first: one row per event and endpoint with "
     "the last attempt's outcome.",
@@ -198,7 +199,7 @@ def list_webhook_deliveries(request, filters: Query[DeliveryFilters]):
 
 @router.get(
     "/webhooks/deliveries/{delivery_id}",
-    response={200: DeliveryOut, **READ_ERRORS},
+    response={200: WebhookDeliveryOut, **READ_ERRORS},
     summary="Read a webhook delivery",
 )
 def get_webhook_delivery(request, delivery_id: Id):
@@ -207,7 +208,7 @@ def get_webhook_delivery(request, delivery_id: Id):
 
 @router.post(
     "/webhooks/deliveries/{delivery_id}/redeliver",
-    response={200: DeliveryOut, **WRITE_ERRORS},
+    response={200: WebhookDeliveryOut, **WRITE_ERRORS},
     summary="Send a delivery again",
     description="Same event id, a fresh set of retries; refused while it is waiting "
     "to be sent or when the endpoint is switched off.",

@@ -15,6 +15,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from wuye.core.apitools import (
+    LIST_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
     ErrorOut,
@@ -82,7 +83,7 @@ def _photo_ids_errors():
 # --- categories -----------------------------------------------------------------------
 @router.get(
     "/request-categories",
-    response=list[CategoryOut],
+    response={200: list[CategoryOut], 401: ErrorOut},
     summary="List request categories",
     description="The active two-level categories of the caller's company (staff) or of "
     "the company managing the caller's home (residents).",
@@ -94,7 +95,7 @@ def list_request_categories(request):
 # --- orders ---------------------------------------------------------------------------
 @router.get(
     "/work-orders",
-    response=list[WorkOrderListOut],
+    response={200: list[WorkOrderListOut], **LIST_ERRORS},
     summary="List work orders",
     description=(
         "Newest first (keyset-paginated on id, descending: one indexed query per page, "
