@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "template_partials",
     "django_tasks",
     "django_tasks_db",
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+    "csp.middleware.CSPMiddleware",
 
 ROOT_URLCONF = "wuye.urls"
 WSGI_APPLICATION = "wuye.wsgi.application"
@@ -183,6 +185,38 @@ NOTIFICATION_CHANNELS = env.list(
 )
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+# Login codes per mobile, web form and API together (counted from the stored codes).
+SMS_CODES_PER_HOUR = env.int("SMS_CODES_PER_HOUR", default=5)
+SMS_CODES_PER_DAY = env.int("SMS_CODES_PER_DAY", default=10)
+
+# --- Content-Security-Policy (django-csp 4: one dict, directives in DIRECTIVES) ----
+# Scripts and styles come only from our static files: no inline <script>, no on*=
+# handlers, no eval (htmx runs with allowEval off), no <style> blocks, and no style=""
+# attributes in our templates (tests/test_csp.py checks them; wuye/static/js/wuye.js sets
+# data-width / data-color through the CSSOM, which CSP allows). The one exception is
+# style-src-attr 'unsafe-inline': the vendored ECharts builds its tooltips and labels as
+# HTML with style attributes. Style attributes cannot run script nor, having no selectors,
+# read the page (the CSS exfiltration tricks need <style> rules, still blocked); what they
+# could load is limited by img-src/font-src. Photos and other media are streamed by Django
+# views after their permission checks, also with MEDIA_STORAGE=s3 (the bucket stays
+# private, no page links to it), so img-src needs no bucket endpoint; data: and blob:
+# are for ECharts' exported images and the previews of photos picked for upload.
+SELF = "'self'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": ["'none'"],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": ["'none'"],
+    }
+}
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
