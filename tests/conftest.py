@@ -204,6 +204,14 @@ def _tasks_run_immediately(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_submit_limits(settings):
+    """Tests submit many requests for one resident in a frozen hour; the limits have
+    their own tests (tests/test_rate_limits.py)."""
+    settings.WORKORDER_SUBMIT_PER_HOUR = 0
+    settings.WORKORDER_SUBMIT_PER_DAY = 0
+
+
+@pytest.fixture(autouse=True)
 def _reports_on_the_primary(settings):
     """Tests read reports where they wrote the rows; the replica has its own test."""
     settings.REPORTS_DATABASE = "default"

@@ -307,7 +307,7 @@ def test_return_transfer_reopen_reject_cancel_and_urge(cast, frozen):
     for _ in range(3):
         assert act(resident, first, "urge", {"note": "快点"}).json()["urge_count"] in (1, 2, 3)
     too_many = act(resident, first, "urge")
-    assert too_many.status_code == 400
+    assert too_many.status_code == 429 and int(too_many.headers["Retry-After"]) == 3600
     assert act(resident, first, "cancel").json()["status"] == "cancelled"
     third = submit(cast)
     no_reason = act(desk, third, "cancel")

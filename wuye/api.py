@@ -18,6 +18,7 @@ from wuye.billing.api_dunning import router as dunning_router
 from wuye.billing.api_money import router as billing_money_router
 from wuye.billing.api_waivers import router as waivers_router
 from wuye.core.api_photos import router as photos_router
+from wuye.core.ratelimit import RateLimited
 from wuye.estates.api import router as estates_router
 from wuye.facilities.api import router as facilities_router
 from wuye.incidents.api import router as incidents_router
@@ -80,6 +81,15 @@ def on_invalid_transition(request, exc: InvalidTransition):
 
 
 @api.exception_handler(PermissionDenied)
+@api.exception_handler(RateLimited)
+def on_rate_limited(request, exc: RateLimited):
+    """Too many in a time window (requests submitted, urges, SMS codes): 429 with the
+    seconds until one more is allowed. Wins over the ValidationError handler (MRO)."""
+    response = api.create_response(request, {"detail": " ".join(exc.messages)}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def on_permission_denied(request, exc):
     return api.create_response(
         request, {"detail": _("You do not have permission to do this.")}, status=403

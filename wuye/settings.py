@@ -324,6 +324,11 @@ WORKORDER_ESCALATE_AFTER_MINUTES = env.int("WORKORDER_ESCALATE_AFTER_MINUTES", d
 WORKORDER_TAKE_TIMEOUT_MINUTES = {
     "normal": env.int("WORKORDER_TAKE_TIMEOUT_NORMAL", default=30),
     "urgent": env.int("WORKORDER_TAKE_TIMEOUT_URGENT", default=10),
+# Requests a resident may submit (H5 and API; staff taking requests at the desk or on
+# site are not limited), counted from the orders over a sliding hour and 24 hours.
+# 0: no limit.
+WORKORDER_SUBMIT_PER_HOUR = env.int("WORKORDER_SUBMIT_PER_HOUR", default=10)
+WORKORDER_SUBMIT_PER_DAY = env.int("WORKORDER_SUBMIT_PER_DAY", default=30)
     "emergency": env.int("WORKORDER_TAKE_TIMEOUT_EMERGENCY", default=5),
 }
 WORKORDER_MAX_REDISPATCH = env.int("WORKORDER_MAX_REDISPATCH", default=3)

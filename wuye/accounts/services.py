@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wuye.accounts.models import ApiToken, SmsCode, User, hash_secret
+from wuye.core.ratelimit import DAY, HOUR, check_windows
 from wuye.notifications.providers import DeliveryError, Message, sms_provider
 
 logger = logging.getLogger("wuye.accounts")
@@ -114,17 +115,39 @@ def user_for_token(secret: str) -> User | None:
 
 # --- SMS one-time codes -----------------------------------------------------
 def send_login_code(*, mobile: str) -> None:
-    """Send a 6-digit login code; silently does nothing for unknown mobiles
-    (the response must not reveal who is a resident)."""
+    """Send a 6-digit login code; sends nothing for unknown mobiles (the response must
+    not reveal who is a resident). At most SMS_CODES_PER_HOUR / SMS_CODES_PER_DAY codes per
+    mobile (web form and API together), counted from the stored codes: raises
+    ``RateLimited``. Unknown mobiles get a row too (a code nobody receives), so the limit
+    answers the same whether or not the mobile has an account."""
+    check_windows(
+        SmsCode.objects.filter(mobile=mobile),
+        field="created_at",
+        limits=[
+            (
+                settings.SMS_CODES_PER_HOUR,
+                HOUR,
+                _("%(limit)d codes were sent to this mobile in the last hour. Try again later."),
+            ),
+            (
+                settings.SMS_CODES_PER_DAY,
+                DAY,
+                _(
+                    "%(limit)d codes were sent to this mobile in the last 24 hours. "
+                    "Try again tomorrow."
+                ),
+            ),
+        ],
+    )
     user = User.objects.filter(mobile=mobile, is_active=True).first()
-    if user is None:
-        return
     code = f"{secrets.randbelow(10**6):06d}"
     SmsCode.objects.create(
         mobile=mobile,
         code_hash=hash_secret(code),
         expires_at=timezone.now() + datetime.timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
     )
+    if user is None:
+        return
     minutes = settings.SMS_CODE_TTL_SECONDS // 60
     text = _("Your Wuye login code is %(code)s, valid for %(minutes)d minutes.") % {
         "code": code,

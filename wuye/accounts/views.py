@@ -22,6 +22,7 @@ from wuye.accounts.forms import ApiTokenForm, LoginForm, SmsLoginForm
 from wuye.accounts.models import ApiToken
 from wuye.core.console import add_service_errors, after_param, keyset_page
 from wuye.core.masking import mask_mobile
+from wuye.core.ratelimit import RateLimited
 from wuye.core.scoping import get_visible_or_404
 from wuye.web.layout import layout_for
 
@@ -59,11 +60,15 @@ def sms_login(request):
     if request.method == "POST" and form.is_valid():
         mobile = form.cleaned_data["mobile"]
         if request.POST.get("action") == "send":
-            if cache.add(f"wuye:sms-web:{mobile}", 1, SMS_RESEND_SECONDS):
-                services.send_login_code(mobile=mobile)
-                messages.info(request, _("If this mobile is registered, a code has been sent."))
-            else:
+            if not cache.add(f"wuye:sms-web:{mobile}", 1, SMS_RESEND_SECONDS):
                 messages.warning(request, _("A code was sent recently. Wait a minute and retry."))
+            else:
+                try:
+                    services.send_login_code(mobile=mobile)
+                except RateLimited as exc:
+                    form.add_error("mobile", exc)
+                else:
+                    messages.info(request, _("If this mobile is registered, a code has been sent."))
             code_sent = True
         elif not form.cleaned_data["code"]:
             form.add_error("code", _("Enter the code from the SMS."))

@@ -135,11 +135,13 @@ def list_work_orders(request, filters: Query[WorkOrderFilters]):
 
 @router.post(
     "/work-orders",
-    response={201: WorkOrderOut, **WRITE_ERRORS},
+    response={201: WorkOrderOut, **WRITE_ERRORS, 429: ErrorOut},
     summary="Submit a service request",
     description="Residents report for their own homes or their community's common areas; "
     "staff with workorders.create record phone, walk-in and on-site reports (a dispatcher's "
-    "intake is accepted at once).",
+    "intake is accepted at once). A resident may submit WORKORDER_SUBMIT_PER_HOUR (10) "
+    "requests an hour and WORKORDER_SUBMIT_PER_DAY (30) in 24 hours: over that, 429 with "
+    "Retry-After (seconds).",
 )
 @idempotent
 def submit_work_order(request, payload: WorkOrderIn):
@@ -200,10 +202,10 @@ def _order(request, order_id):
     return who, get_visible_or_404(WorkOrder.objects, who, pk=order_id)
 
 
-def _action(path: str, summary: str):
+def _action(path: str, summary: str, errors=None):
     return router.post(
         f"/work-orders/{{order_id}}/{path}",
-        response={200: WorkOrderOut, **ACTION_ERRORS},
+        response={200: WorkOrderOut, **ACTION_ERRORS, **(errors or {})},
         summary=summary,
     )
 
@@ -376,7 +378,7 @@ def reject_work_order(request, order_id: Id, payload: RejectIn):
     return selectors.order_detail(order.pk)
 
 
-@_action("urge", "Urge (催单)")
+@_action("urge", "Urge (催单)", errors={429: ErrorOut})
 def urge_work_order(request, order_id: Id, payload: UrgeIn):
     who, order = _order(request, order_id)
     services.urge_order(actor=who, order=order, note=payload.note)

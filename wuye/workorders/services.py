@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from wuye.accounts.models import User
+from wuye.core.ratelimit import DAY, HOUR, check_windows
 from wuye.core.services import full_clean, require
 from wuye.webhooks.payloads import workorder_event
 from wuye.workorders import sla
@@ -284,6 +286,7 @@ def submit_order(
     if not is_staff_intake:
         reporter = actor.user
         channel = channel if channel == Channel.API else Channel.RESIDENT_H5
+        _check_submit_limits(reporter)
     elif not actor.has_perm("workorders.dispatch") and channel != Channel.INSPECTION:
         channel = Channel.STAFF  # 员工代报 by field staff
     contact_name = (contact_name or "").strip() or (
@@ -337,6 +340,35 @@ def submit_order(
         # The desk that takes the call has accepted it (受理).
         order = accept_order(actor=actor, order=order)
     return order
+
+
+def _check_submit_limits(reporter) -> None:
+    """A resident submits at most WORKORDER_SUBMIT_PER_HOUR / _PER_DAY requests (console,
+    H5 and API alike; staff intake is not limited). Counted from the orders themselves;
+    the user's row is locked first so two requests at once cannot both take the last one."""
+    User.objects.select_for_update().filter(pk=reporter.pk).exists()
+    check_windows(
+        WorkOrder.objects.filter(reporter=reporter),
+        field="submitted_at",
+        limits=[
+            (
+                settings.WORKORDER_SUBMIT_PER_HOUR,
+                HOUR,
+                _(
+                    "You have submitted %(limit)d requests in the last hour. "
+                    "Please try again later."
+                ),
+            ),
+            (
+                settings.WORKORDER_SUBMIT_PER_DAY,
+                DAY,
+                _(
+                    "You have submitted %(limit)d requests in the last 24 hours. "
+                    "Please try again later."
+                ),
+            ),
+        ],
+    )
 
 
 COMPLAINT_FIELDS = ("party_kind", "party_staff", "party_name", "demand", "is_dispute")
@@ -894,12 +926,17 @@ def urge_order(*, actor, order: WorkOrder, note: str = "") -> WorkOrder:
         raise PermissionDenied
     if not locked.is_open:
         raise InvalidTransition(_("Only open orders can be urged."), code="invalid_transition")
-    hour_ago = timezone.now() - datetime.timedelta(hours=1)
-    recent = locked.events.filter(type=EventType.URGED, created_at__gte=hour_ago).count()
-    if recent >= URGES_PER_HOUR:
-        raise ValidationError(
-            _("You urged this order %(n)d times in the last hour; we are on it.") % {"n": recent}
-        )
+    check_windows(
+        locked.events.filter(type=EventType.URGED),
+        field="created_at",
+        limits=[
+            (
+                URGES_PER_HOUR,
+                HOUR,
+                _("You urged this order %(n)d times in the last hour; we are on it."),
+            )
+        ],
+    )
     WorkOrder.objects.filter(pk=locked.pk).update(urge_count=F("urge_count") + 1)
     _record(locked, EventType.URGED, actor=actor, note=(note or "").strip()[:200])
     locked.refresh_from_db()
