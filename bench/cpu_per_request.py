@@ -17,19 +17,21 @@ per request, with two baselines measured in the same run:
 The data set is ``bench/gen_workorders.py``'s, smaller (10 communities, 5,000 houses,
 20,000 orders), in the database ``cpu_bench``; it is generated on the first run (~1 min)
 and reused afterwards. Writes commit, as in production (after-commit hooks run): dispatch
-takes accepted orders, take/arrive/complete the orders it dispatched, and the orders the
-submits create are accepted (not timed) to refill the dispatch queue, so the command can
-be rerun.
+takes accepted orders (residents submit and the desk accepts more, not timed, when the
+queue runs short, so the command can be rerun), take/arrive/complete the orders it
+dispatched.
 
     uv run python bench/cpu_per_request.py                    # ~1 min, + ~1 min the first time
     uv run python bench/cpu_per_request.py --requests 200 --profile "list open"
     # options: --requests 100, --warmup 10, --recreate, --database cpu_bench,
-    #          --profile OP (cProfile of that operation, top 30 by cumulative time), --json FILE
+    #          --profile OP (CPU profile of that operation: top 80 by cumulative, 25 by own
+    #          time), --json FILE
 """
 
 import argparse
 import cProfile
 import json
+import os
 import pstats
 import statistics
 import sys
@@ -60,6 +62,10 @@ def database_exists(name: str) -> bool:
 
 def load_data(args) -> dict:
     """The data set's ids and tokens; generated first if missing (or ``--recreate``)."""
+    # A run submits hundreds of requests from a few hundred residents: lift the
+    # per-resident limits (the check itself still runs and is measured).
+    os.environ.setdefault("WORKORDER_SUBMIT_PER_HOUR", "1000000")
+    os.environ.setdefault("WORKORDER_SUBMIT_PER_DAY", "1000000")
     out = OUT_DIR / f"{args.database}.json"
     if args.recreate or not out.exists() or not database_exists(args.database):
         gen_args = [*DATA_ARGS, "--database", args.database, "--out", str(out), "--recreate"]
@@ -109,9 +115,11 @@ class Operations:
         self.client = Client
         self.desk = self._client(self.community["dispatcher"]["token"])
         self.manager = self._client(info["manager"]["token"])
-        self.residents = [r for r in info["residents"] if r["community_id"] == self.community["id"]]
+        # Residents of every community take turns (a resident may submit 10 an hour);
+        # the dispatch queue is refilled by the community's own.
+        self.residents = info["residents"]
+        self.neighbours = [r for r in self.residents if r["community_id"] == self.community["id"]]
         self.technicians = self.community["technicians"]
-        self.submitted: list[int] = []
         self.dispatched: list[tuple[int, int]] = []  # (order id, technician index)
         self.taken: list[tuple[int, int]] = []
         self.arrived: list[tuple[int, int]] = []
@@ -150,10 +158,12 @@ class Operations:
     def list_to_dispatch(self):
         self._ok(self.desk.get(f"{API}/work-orders?status=accepted"), 200)
 
-    def submit(self):
-        resident = self._next(self.residents)
+    def submit(self, category_id: int | None = None, residents=None):
+        """A resident's request with a fresh Idempotency-Key, in the comparison's
+        categories in turn (some dispatch themselves at once, as in the benches)."""
+        resident = self._next(residents or self.residents)
         body = {
-            "category_id": self._next(self.info["submit_category_ids"][:4]),  # repairs
+            "category_id": category_id or self._next(self.info["submit_category_ids"]),
             "house_id": resident["house_id"],
             "description": "卫生间水管漏水，请尽快处理",
             "channel": "api",
@@ -163,7 +173,7 @@ class Operations:
         response = self._post(
             client, f"{API}/work-orders", body, **{"Idempotency-Key": str(uuid.uuid4())}
         )
-        self.submitted.append(self._ok(response, 201).json()["id"])
+        return self._ok(response, 201).json()["id"]
 
     def dispatch(self, order_id: int):
         t = self.turn % len(self.technicians)
@@ -194,35 +204,36 @@ class Operations:
         self._ok(self.manager.get(f"{API}/quality/dashboard?community={self.community['id']}"), 200)
 
     def to_dispatch(self, needed: int) -> list[int]:
-        """``needed`` accepted repair orders of the community nobody holds; the orders
-        this run's submits created (or earlier runs left submitted) are accepted first
-        if there are too few (not timed)."""
+        """``needed`` accepted repair orders of the community nobody holds; when there
+        are too few, residents submit more in a category the desk dispatches by hand
+        and the dispatcher accepts them (not timed), so the command can be rerun."""
         from wuye.accounts.actor import Actor
         from wuye.staff.models import StaffMember
         from wuye.workorders import services
-        from wuye.workorders.models import WorkOrder
+        from wuye.workorders.models import Category, WorkOrder
 
-        def queue():
-            return list(
-                WorkOrder.objects.filter(
-                    community_id=self.community["id"],
-                    status="accepted",
-                    assignee__isnull=True,
-                    request_type="repair",
-                )
-                .order_by("id")
-                .values_list("id", flat=True)[:needed]
+        pending = list(
+            WorkOrder.objects.filter(
+                community_id=self.community["id"],
+                status="accepted",
+                assignee__isnull=True,
+                request_type="repair",
             )
-
-        pending = queue()
+            .order_by("id")
+            .values_list("id", flat=True)[:needed]
+        )
         if len(pending) < needed:
-            desk = StaffMember.objects.get(pk=self.community["dispatcher"]["staff_id"])
-            who = Actor(desk.user)
-            for order in WorkOrder.objects.filter(
-                community_id=self.community["id"], status="submitted", request_type="repair"
-            )[: needed - len(pending)]:
-                services.accept_order(actor=who, order=order)
-            pending = queue()
+            manual = Category.objects.filter(
+                company_id=self.info["company_id"],
+                parent__isnull=False,
+                request_type="repair",
+                dispatch_mode="assign",
+            ).first()
+            desk = Actor(StaffMember.objects.get(pk=self.community["dispatcher"]["staff_id"]).user)
+            for _ in range(needed - len(pending)):
+                order = WorkOrder.objects.get(pk=self.submit(manual.pk, self.neighbours))
+                services.accept_order(actor=desk, order=order)
+                pending.append(order.pk)
         return pending
 
 
@@ -246,7 +257,7 @@ def measure(call, items, warmup: int, profile: bool = False) -> dict:
     timed = items[warmup:]
     counter = QueryCounter()
     cpu = []
-    profiler = cProfile.Profile() if profile else None
+    profiler = cProfile.Profile(time.process_time) if profile else None  # CPU, not wall
     with connection.execute_wrapper(counter):
         for item in timed:
             started = time.process_time()
@@ -257,7 +268,9 @@ def measure(call, items, warmup: int, profile: bool = False) -> dict:
                 profiler.disable()
             cpu.append((time.process_time() - started) * 1000)
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(80)
+        stats.sort_stats("tottime").print_stats(25)
     return {
         "requests": len(timed),
         "cpu_ms_mean": statistics.fmean(cpu),
@@ -288,8 +301,6 @@ def run(args, info) -> dict:
     submits = [None] * (n + w)
     results["submit"] = measure(lambda _i: ops.submit(), submits, w, args.profile == "submit")
     pending = ops.to_dispatch(n + w)
-    if len(pending) < n + w:
-        sys.exit(f"only {len(pending)} orders to dispatch; rerun with --recreate")
     results["dispatch"] = measure(ops.dispatch, pending, w, args.profile == "dispatch")
     for name in ("take", "arrive", "complete"):
         queue = {"take": ops.dispatched, "arrive": ops.taken, "complete": ops.arrived}[name]

@@ -140,9 +140,14 @@ MAX_PAGE_SIZE = 200
 class IdCursorPagination(CursorPagination):
     """Keyset pagination on the primary key: one indexed query per page, no COUNT(*),
     the same cost on page 1 and page 20,000. Cursors are opaque; a tampered cursor
-    is a 422, never a 500."""
+    is a 422, never a 500.
 
-    def __init__(self, **kwargs):
+    ``row`` (optional) turns each object of the page into what the response schema
+    validates, e.g. a dict for a plain pydantic model (``workorders.schemas.list_row``).
+    """
+
+    def __init__(self, *, row=None, **kwargs):
+        self.row = row
         kwargs.setdefault("ordering", ("id",))
         kwargs.setdefault("page_size", PAGE_SIZE)
         kwargs.setdefault("max_page_size", MAX_PAGE_SIZE)
@@ -158,7 +163,10 @@ class IdCursorPagination(CursorPagination):
 
     def paginate_queryset(self, queryset, pagination, request, **params):
         self._check_cursor(pagination.cursor)
-        return super().paginate_queryset(IdsFirst(queryset), pagination, request, **params)
+        page = super().paginate_queryset(IdsFirst(queryset), pagination, request, **params)
+        if self.row is not None:
+            page[self.items_attribute] = [self.row(item) for item in page[self.items_attribute]]
+        return page
 
     def _check_cursor(self, encoded: str | None) -> None:
         if not encoded:

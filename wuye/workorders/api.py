@@ -50,6 +50,7 @@ from wuye.workorders.schemas import (
     WorkOrderIn,
     WorkOrderListOut,
     WorkOrderOut,
+    list_row,
 )
 
 router = Router(tags=["workorders"])
@@ -103,10 +104,10 @@ def list_request_categories(request):
         "communities'; field staff their own orders and, with `pool`, the grab pool."
     ),
 )
-@paginate(IdCursorPagination, ordering=("-id",))
+@paginate(IdCursorPagination, ordering=("-id",), row=list_row)
 def list_work_orders(request, filters: Query[WorkOrderFilters]):
     who = actor(request)
-    qs = selectors.orders().visible_to(who)
+    qs = selectors.order_rows().visible_to(who)
     if filters.mine:
         qs = selectors.assigned_to(who, qs)
     if filters.pool:
