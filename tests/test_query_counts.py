@@ -59,6 +59,7 @@ from wuye.incidents import services as incidents
 from wuye.notices.models import Notice, NoticeReceipt
 from wuye.notifications.models import Delivery, MessageTemplate, Notification
 from wuye.people.models import Residency, Resident
+from wuye.privacy.models import DeletionRequest
 from wuye.quality.models import (
     Attendance,
     ConductItem,
@@ -237,6 +238,9 @@ def supplement() -> dict:
     attempt = QuizAttempt.objects.filter(company=anju).latest("id")
     clone(attempt, 6)
     found["trainee"] = attempt.staff.user.username
+
+    # Privacy: deletion requests already decided (the demo has two).
+    clone(DeletionRequest.objects.filter(company=anju).latest("id"), 6, state=lambda n: "rejected")
 
     # Adjustments: one on a bill, three on another.
     first, second = Bill.objects.filter(community=cuihu, status="open").order_by("id")[:2]
@@ -612,6 +616,8 @@ API_CASES = [
     api("/quality/training/attempts/mine", login="{trainee}"),
     api("/quality/training/courses", login="quality"),
     api("/quality/training/sessions", login="quality"),
+    api("/privacy/access-logs"),
+    api("/privacy/deletion-requests"),
     api("/request-categories", grow=more_categories),
     api("/residencies"),
     api("/resident/notices", login=demo.RESIDENT_MOBILE),
@@ -815,6 +821,8 @@ PAGE_CASES = [
     ),
     page("training:sessions", login="quality"),
     page("quality_reports:monthly", login="quality"),
+    page("privacy:audit_log"),
+    page("privacy:deletion_list"),
     page(
         "conduct_field:mine",
         login="{inspected}",
@@ -880,6 +888,7 @@ _PAGES_EXCLUDED = {
         "estates:building_create",
         "estates:unit_create",
         "estates:house_create",
+        "privacy:retention",
         "estates:house_edit",
         "estates:commonarea_create",
         "people:resident_create",
@@ -951,6 +960,9 @@ _PAGES_EXCLUDED = {
         "qr:report",
     ),
     POST_ONLY: (
+        "privacy:deletion_approve",
+        "privacy:deletion_reject",
+        "privacy_resident:request_deletion",
         "accounts:token_revoke",
         "staff:duty_toggle",
         "staff:roster_assign",
@@ -1036,6 +1048,7 @@ _PAGES_EXCLUDED = {
         "web:field_duty",
     ),
     "files: exports, workbooks, PDFs, labels, images and attachments": (
+        "privacy_resident:download",
         "imports:job_errors",
         "imports:template",
         "imports:export_houses",
@@ -1137,6 +1150,7 @@ _PAGES_EXCLUDED = {
     ),
     "the caller's own few things: a resident's homes, the houses of one mobile number": (
         "web:resident_home",
+        "privacy_resident:my_data",
         "orders_console:intake_lookup",
     ),
 }

@@ -26,6 +26,7 @@ from wuye.notices.api import router as notices_router
 from wuye.notifications.api import router as notifications_router
 from wuye.notifications.api_channels import router as channels_router
 from wuye.people.api import router as people_router
+from wuye.privacy.api import router as privacy_router
 from wuye.quality.api_care import router as quality_care_router
 from wuye.quality.api_complaints import router as quality_complaints_router
 from wuye.quality.api_conduct import router as quality_conduct_router
@@ -138,5 +139,6 @@ for _router in (
     quality_conduct_router,
     quality_training_router,
     quality_reports_router,
+    privacy_router,
 ):
     api.add_router("/v1/", _router)

@@ -25,6 +25,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from wuye import demo_privacy
 from wuye.accounts.actor import Actor
 from wuye.accounts.models import User
 from wuye.demo_billing import BillingDemo
@@ -762,6 +763,7 @@ class _Builder:
         BillingDemo(self.rng, self.today, {c.code: c for c in comms}, anju_staff).build()
         EngagementDemo(self.rng, self.today, {c.code: c for c in comms}, anju_staff).build()
         QualityDemo(self.rng, self.today, {c.code: c for c in comms}, anju_staff).build()
+        demo_privacy.build(anju, self.today)
 
     def the_demo_resident(self, community) -> None:
         """The printed resident login: owner of 1栋1单元0802, with a parking space too."""

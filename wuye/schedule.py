@@ -10,6 +10,7 @@ from wuye.core.tasks import prune_periodic_ticks, purge_idempotency_keys
 from wuye.facilities.tasks import generate_round_tasks, mark_missed_rounds, remind_certificates
 from wuye.notices.tasks import publish_due_notices
 from wuye.notifications.tasks import send_due_deliveries
+from wuye.privacy.tasks import apply_retention
 from wuye.quality.tasks import refresh_rollups, send_monthly_reports, snapshot_care_scores
 from wuye.surveys.tasks import close_due_surveys
 from wuye.webhooks.tasks import send_due_webhooks
@@ -78,5 +79,13 @@ JOBS: list[Job] = [
         send_monthly_reports,
         every=DAY,
         offset=datetime.timedelta(hours=23),
+    ),
+    # Retention of personal data, 03:00 Beijing time (19:00 UTC): old audit entries and
+    # notifications deleted, long departed residents anonymised (wuye.privacy.services).
+    Job(
+        "privacy.apply_retention",
+        apply_retention,
+        every=DAY,
+        offset=datetime.timedelta(hours=19),
     ),
 ]

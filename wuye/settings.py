@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "wuye.surveys",
     "wuye.webhooks",
     "wuye.quality",
+    "wuye.privacy",
 ]
 
 MIDDLEWARE = [
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "wuye.accounts.middleware.ActorMiddleware",
+    "wuye.privacy.middleware.ExportAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -44,6 +44,8 @@ urlpatterns = [
     path("console/quality/conduct/", include("wuye.quality.urls_conduct")),
     path("console/quality/training/", include("wuye.quality.urls_training")),
     path("console/quality/reports/", include("wuye.quality.urls_reports")),
+    path("console/privacy/", include("wuye.privacy.urls_console")),
+    path("h5/privacy/", include("wuye.privacy.urls_resident")),
     path("m/spot-checks/", include("wuye.quality.urls_conduct_field")),
     path("m/training/", include("wuye.quality.urls_training_field")),
     # What a printed QR label encodes: short, stable, one URL for staff and residents.

@@ -1,6 +1,7 @@
 """``/api/v1`` — residents and their residencies (move-in / move-out)."""
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
@@ -28,6 +29,7 @@ from wuye.people.schemas import (
     ResidentOut,
     ResidentPatch,
 )
+from wuye.privacy.services import log_sensitive_view
 
 router = Router(tags=["people"])
 
@@ -83,7 +85,12 @@ def create_resident(request, payload: ResidentIn):
 
 @router.get("/residents/{resident_id}", response={200: ResidentOut, **READ_ERRORS})
 def get_resident(request, resident_id: Id):
-    return get_visible_or_404(Resident.objects, actor(request), pk=resident_id)
+    who = actor(request)
+    resident = get_visible_or_404(Resident.objects, who, pk=resident_id)
+    log_sensitive_view(
+        actor=who, request=request, label=_("Resident #%(id)s") % {"id": resident.pk}
+    )
+    return resident
 
 
 @router.patch("/residents/{resident_id}", response={200: ResidentOut, **WRITE_ERRORS})

@@ -23,6 +23,7 @@ from wuye.people.forms import (
     house_initial,
 )
 from wuye.people.models import Residency, Resident
+from wuye.privacy.services import log_sensitive_view
 
 
 def _crumbs(*items):
@@ -75,6 +76,10 @@ def resident_detail(request, pk):
             and residency.house.community_id in actor.community_ids
         )
     sensitive = actor.has_perm("people.view_sensitive")
+    if sensitive:
+        log_sensitive_view(
+            actor=actor, request=request, label=_("Resident #%(id)s") % {"id": resident.pk}
+        )
     return render(
         request,
         "people/resident_detail.html",

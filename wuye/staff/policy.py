@@ -45,6 +45,8 @@ PERMISSIONS: dict[str, str] = {
         "Set quality weights, edit the conduct checklist, courses and quizzes, "
         "schedule training and proactive visits"
     ),
+    "privacy.view_audit": _("See the audit log of exports and of looks at personal data"),
+    "privacy.erasure": _("Approve or reject residents' requests to delete their account"),
 }
 
 ALL = tuple(PERMISSIONS)
@@ -85,6 +87,7 @@ DEFAULT_ROLES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
             "billing.meters",
             *ENGAGEMENT,
             *QUALITY,
+            "privacy.erasure",
         ),
     ),
     "service_supervisor": (
