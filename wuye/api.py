@@ -81,7 +81,6 @@ def on_invalid_transition(request, exc: InvalidTransition):
     return api.create_response(request, {"detail": {"__all__": exc.messages}}, status=409)
 
 
-@api.exception_handler(PermissionDenied)
 @api.exception_handler(RateLimited)
 def on_rate_limited(request, exc: RateLimited):
     """Too many in a time window (requests submitted, urges, SMS codes): 429 with the
@@ -91,6 +90,7 @@ def on_rate_limited(request, exc: RateLimited):
     return response
 
 
+@api.exception_handler(PermissionDenied)
 def on_permission_denied(request, exc):
     return api.create_response(
         request, {"detail": _("You do not have permission to do this.")}, status=403

@@ -70,9 +70,9 @@ MIDDLEWARE = [
     "wuye.privacy.middleware.ExportAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
-    "csp.middleware.CSPMiddleware",
 
 ROOT_URLCONF = "wuye.urls"
 WSGI_APPLICATION = "wuye.wsgi.application"
@@ -178,15 +178,6 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SMS_CODE_TTL_SECONDS = 300
 SMS_CODE_MAX_ATTEMPTS = 5
-
-# --- notifications beyond the in-app centre (wuye.notifications) ----------------
-# Outside channels switched on, by dotted path: add …channels.EmailChannel,
-# …channels.SmsChannel, …channels.WeChatChannel. In-app only by default.
-NOTIFICATION_CHANNELS = env.list(
-    "NOTIFICATION_CHANNELS", default=["wuye.notifications.channels.InAppChannel"]
-)
-EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
-EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 # Login codes per mobile, web form and API together (counted from the stored codes).
 SMS_CODES_PER_HOUR = env.int("SMS_CODES_PER_HOUR", default=5)
 SMS_CODES_PER_DAY = env.int("SMS_CODES_PER_DAY", default=10)
@@ -219,6 +210,15 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# --- notifications beyond the in-app centre (wuye.notifications) ----------------
+# Outside channels switched on, by dotted path: add …channels.EmailChannel,
+# …channels.SmsChannel, …channels.WeChatChannel. In-app only by default.
+NOTIFICATION_CHANNELS = env.list(
+    "NOTIFICATION_CHANNELS", default=["wuye.notifications.channels.InAppChannel"]
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
@@ -317,6 +317,11 @@ BILLING_ORDER_TTL_MINUTES = env.int("BILLING_ORDER_TTL_MINUTES", default=30)
 
 # --- Work orders ------------------------------------------------------------
 # Open orders one person may hold before dispatch skips them (HC's default is 10).
+# Requests a resident may submit (H5 and API; staff taking requests at the desk or on
+# site are not limited), counted from the orders over a sliding hour and 24 hours.
+# 0: no limit.
+WORKORDER_SUBMIT_PER_HOUR = env.int("WORKORDER_SUBMIT_PER_HOUR", default=10)
+WORKORDER_SUBMIT_PER_DAY = env.int("WORKORDER_SUBMIT_PER_DAY", default=30)
 WORKORDER_MAX_OPEN_PER_ASSIGNEE = env.int("WORKORDER_MAX_OPEN_PER_ASSIGNEE", default=10)
 # A breached clock escalates to company-wide managers this long after its deadline.
 WORKORDER_ESCALATE_AFTER_MINUTES = env.int("WORKORDER_ESCALATE_AFTER_MINUTES", default=60)
@@ -326,11 +331,6 @@ WORKORDER_ESCALATE_AFTER_MINUTES = env.int("WORKORDER_ESCALATE_AFTER_MINUTES", d
 WORKORDER_TAKE_TIMEOUT_MINUTES = {
     "normal": env.int("WORKORDER_TAKE_TIMEOUT_NORMAL", default=30),
     "urgent": env.int("WORKORDER_TAKE_TIMEOUT_URGENT", default=10),
-# Requests a resident may submit (H5 and API; staff taking requests at the desk or on
-# site are not limited), counted from the orders over a sliding hour and 24 hours.
-# 0: no limit.
-WORKORDER_SUBMIT_PER_HOUR = env.int("WORKORDER_SUBMIT_PER_HOUR", default=10)
-WORKORDER_SUBMIT_PER_DAY = env.int("WORKORDER_SUBMIT_PER_DAY", default=30)
     "emergency": env.int("WORKORDER_TAKE_TIMEOUT_EMERGENCY", default=5),
 }
 WORKORDER_MAX_REDISPATCH = env.int("WORKORDER_MAX_REDISPATCH", default=3)
