@@ -51,18 +51,17 @@ def category_tree(actor) -> list[Category]:
 
 
 # --- orders -------------------------------------------------------------------------
-def orders():
+def orders(houses=None):
     """Orders with everything a list row or a detail shows: the small tables joined,
-    the house (and its address parts) and the common area fetched for the page in two
-    more queries. Joining all ten tables made PostgreSQL spend 10–30 ms planning a
-    query that runs in 1 ms (bench/README.md, work-order list)."""
+    the house (and its address parts; ``houses`` narrows what is loaded of it) and the
+    common area fetched for the page in two more queries. Joining all ten tables made
+    PostgreSQL spend 10–30 ms planning a query that runs in 1 ms (bench/README.md,
+    work-order list)."""
+    if houses is None:
+        houses = House.objects.select_related("community", "building", "unit")
     return WorkOrder.objects.select_related(
         "community", "category__parent", "assignee"
-    ).prefetch_related(
-        Prefetch("house", House.objects.select_related("community", "building", "unit")),
-        "common_area",
-        "asset",
-    )
+    ).prefetch_related(Prefetch("house", houses), "common_area", "asset")
 
 
 # What a list row reads (``schemas.list_row``): its own columns, the foreign keys its
@@ -75,26 +74,28 @@ LIST_ROW_FIELDS = (
 )  # fmt: skip
 
 
+def _place_houses():
+    """Houses as an order's place shows them (``House.address``): the number and the
+    names of the community, building and unit, not the house's other columns."""
+    return House.objects.select_related("community", "building", "unit").only(
+        "number", "community__name", "building__name", "unit__name"
+    )
+
+
 def order_rows():
     """``orders()`` loading only what a list row shows. A page of 50 full orders
     decodes ~500 timestamps and 50 SLA documents nobody reads, and building those
     instances was the largest Python cost left of a list page (bench/README.md, CPU
-    per request). The house's address parts come the same way."""
-    houses = House.objects.select_related("community", "building", "unit").only(
-        "number", "community__name", "building__name", "unit__name"
-    )
-    return (
-        orders()
-        .only(*LIST_ROW_FIELDS)
-        .prefetch_related(None)
-        .prefetch_related(Prefetch("house", houses), "common_area", "asset")
-    )
+    per request)."""
+    return orders(_place_houses()).only(*LIST_ROW_FIELDS)
 
 
 def order_details():
     """``orders()`` plus the materials and the feedback a detail shows."""
     return (
-        orders().prefetch_related("materials").select_related("feedback", "complaint__party_staff")
+        orders(_place_houses())
+        .prefetch_related("materials")
+        .select_related("feedback", "complaint__party_staff")
     )
 
 
