@@ -822,7 +822,7 @@ PAGE_CASES = [
     page("training:sessions", login="quality"),
     page("quality_reports:monthly", login="quality"),
     page("privacy:audit_log"),
-    page("privacy:deletion_list"),
+    page("privacy:deletion_list", params=(("state", ""),)),
     page(
         "conduct_field:mine",
         login="{inspected}",

@@ -9,6 +9,8 @@ from django.utils import timezone
 from wuye.people.models import Residency
 from wuye.privacy.models import AccessLog, Action, DeletionRequest, DeletionState
 
+RESIDENT_MOBILE = "13800138000"  # the printed demo resident (wuye.demo) keeps their account
+
 # (days ago, hour, username, action, what, rows)
 ENTRIES = [
     (13, 9, "admin", Action.EXPORT, "wuye-orders-{d}.xlsx /console/orders/ ?status=closed", 412),
@@ -39,6 +41,7 @@ def build(company, today: datetime.date) -> None:
     ties = list(
         Residency.objects.filter(house__company=company, move_out__isnull=True)
         .exclude(resident__user__isnull=True)
+        .exclude(resident__user__username=RESIDENT_MOBILE)
         .select_related("resident", "house")
         .order_by("-id")[:2]
     )

@@ -57,7 +57,10 @@ def audit_log(request):
 @require_GET
 @console_view(services.ERASE)
 def deletion_list(request):
-    form = DeletionFilterForm(request.GET)
+    # Waiting requests first: those are the ones to decide ("state=" shows every one).
+    query = request.GET.copy()
+    query.setdefault("state", DeletionState.REQUESTED)
+    form = DeletionFilterForm(query)
     state = form.cleaned_data["state"] if form.is_valid() else ""
     rows = selectors.deletion_requests(request.actor, state=state)
     page = newest_first_page(rows, before=after_param(request), query=request.GET)

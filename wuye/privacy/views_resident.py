@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from wuye.people.models import Resident
 from wuye.privacy import exports, selectors, services
 from wuye.privacy.forms import DeletionRequestForm
+from wuye.privacy.models import DeletionState
 
 
 def _is_resident(actor) -> bool:
@@ -20,12 +21,16 @@ def _is_resident(actor) -> bool:
 @login_required
 def my_data(request):
     actor = request.actor
+    requests = list(selectors.own_deletion_requests(actor).order_by("-id")[:10])
     return render(
         request,
         "privacy/my_data.html",
         {
             "is_resident": _is_resident(actor),
-            "requests": selectors.own_deletion_requests(actor).order_by("-id")[:10],
+            "waiting": any(
+                r.state in (DeletionState.REQUESTED, DeletionState.APPROVED) for r in requests
+            ),
+            "requests": requests,
             "form": DeletionRequestForm(),
         },
     )
