@@ -15,7 +15,7 @@ from typing import get_args
 
 import pytest
 import schemathesis
-from api_helpers import get, post, results, send
+from api_helpers import get, patch, post, results, send
 from conftest import build_cast
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
@@ -37,14 +37,16 @@ from wuye.accounts.services import create_api_token
 from wuye.api import api
 
 # Per operation; every example goes to every actor. Dig deeper locally with, e.g.,
-# WUYE_FUZZ_EXAMPLES=100 uv run pytest tests/test_api_fuzz.py
+# WUYE_FUZZ_EXAMPLES=100, or WUYE_FUZZ_COVERAGE=1 for schemathesis's coverage phase (the
+# boundary and invalid values of every parameter; some 20 minutes).
 MAX_EXAMPLES = int(os.environ.get("WUYE_FUZZ_EXAMPLES", "5"))
+COVERAGE = os.environ.get("WUYE_FUZZ_COVERAGE") == "1"
 
 CONFIG = SchemathesisConfig.from_dict(
     {
         "seed": 9,
         "generation": {"max-examples": MAX_EXAMPLES},
-        "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
+        "phases": {"coverage": {"enabled": COVERAGE}, "stateful": {"enabled": False}},
     }
 )
 
@@ -186,3 +188,16 @@ def test_resident_notice_filters_for_a_caller_without_a_home(module_cast, db):
     """Staff (no house) filtering their resident notices got a 500, not an empty page."""
     response = get(module_cast.client("dispatcher"), "/resident/notices", {"unread": "true"})
     assert results(response) == []
+
+
+def test_null_in_a_patch_of_a_text_field_is_bad_input(module_cast, db):
+    """Django's full_clean skips blank=True fields holding None: PATCH {"city": null} got
+    through to a NOT NULL column (IntegrityError, a 500)."""
+    admin = module_cast.client("company_admin")
+    community = module_cast.community_x.pk
+    response = patch(admin, f"/communities/{community}", {"city": None, "address": None})
+    assert response.status_code == 400
+    assert set(response.json()["detail"]) == {"city", "address"}
+    resident = module_cast.resident_a.pk
+    assert patch(admin, f"/residents/{resident}", {"mobile": None}).status_code == 400
+    assert patch(admin, f"/communities/{community}", {"city": ""}).status_code == 200

@@ -10,7 +10,23 @@ def require(actor, perm: str) -> None:
 
 
 def full_clean(instance, *, exclude=None) -> None:
-    """Validate a model instance; ValidationError carries field-named messages."""
+    """Validate a model instance; ValidationError carries field-named messages.
+
+    Django skips the fields with ``blank=True`` holding an empty value, None included, so a
+    None put in a NOT NULL text column (``PATCH {"city": null}``) failed only at save, as a
+    500: such fields are named here."""
+    nulls = {
+        field.name: [field.error_messages["null"]]
+        for field in instance._meta.concrete_fields
+        if field.editable
+        and not field.primary_key
+        and field.blank
+        and not field.null
+        and field.name not in (exclude or ())
+        and getattr(instance, field.attname) is None
+    }
+    if nulls:
+        raise ValidationError(nulls)
     instance.full_clean(exclude=exclude, validate_constraints=True)
 
 
