@@ -291,6 +291,8 @@ def test_erasure_leaves_the_mobile_nowhere_and_the_figures_unchanged(cast):
     assert not user.is_active and not user.has_usable_password() and user.mobile is None
     assert "张伟" not in user.username + user.first_name
     assert not cast.client(None).login(username=MOBILE_A, password="test-pass-123")
+    # The resident's open session ends too (an inactive user is no longer signed in).
+    assert client.get(reverse("privacy_resident:my_data")).status_code == 302
     # The service record is whole: same counts, same ratings, same dashboard.
     assert _figures(cast, now) == before
     assert not WorkOrder.objects.filter(contact_name="张伟").exists()
