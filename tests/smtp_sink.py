@@ -3,6 +3,7 @@
 import email
 import email.policy
 import socketserver
+import threading
 
 
 class SmtpHandler(socketserver.StreamRequestHandler):
@@ -22,6 +23,12 @@ class SmtpHandler(socketserver.StreamRequestHandler):
             if verb == "EHLO":
                 self.wfile.write(b"250-sink\r\n250 8BITMIME\r\n")
             elif verb == "MAIL":
+                if server.hold.is_set():
+                    # Keep the sender waiting for an answer, then hang up: a message in
+                    # flight that is never accepted.
+                    server.holding.set()
+                    server.released.wait()
+                    return
                 recipients = []
                 self.reply("250 OK")
             elif verb == "RCPT":
@@ -56,3 +63,6 @@ class SmtpSink(socketserver.ThreadingTCPServer):
         super().__init__(("127.0.0.1", 0), SmtpHandler)
         self.messages = []
         self.refuse = set()
+        self.hold = threading.Event()  # set: MAIL FROM is never answered
+        self.holding = threading.Event()  # a sender is being held
+        self.released = threading.Event()

@@ -40,3 +40,53 @@ def test_wuye_worker_runs_queued_tasks(tmp_path):
     assert run("-c", RESULT, task_id) == "READY"
     run("-m", "wuye.cli", "worker", "--batch")
     assert run("-c", RESULT, task_id) == "SUCCESSFUL"
+
+
+def running_task(worker_id: str, started_at):
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.create(
+        task_path="wuye.core.tasks.prune_periodic_ticks",
+        status=TaskResultStatus.RUNNING,
+        args_kwargs={"args": [], "kwargs": {}},
+        priority=0,
+        queue_name="default",
+        backend_name="default",
+        started_at=started_at,
+        worker_ids=[worker_id],
+    )
+
+
+@pytest.mark.django_db
+def test_only_tasks_of_workers_that_stopped_beating_are_queued_again(settings):
+    import datetime
+
+    from django.utils import timezone
+    from django_tasks.base import TaskResultStatus
+
+    from wuye.core.models import WorkerHeartbeat
+    from wuye.core.workers import requeue_orphaned_tasks
+
+    settings.WORKER_LOST_AFTER_SECONDS = 60
+    now = timezone.now()
+    long_ago = now - datetime.timedelta(minutes=30)
+    for worker_id, beat_at in [("alive", now), ("dead", now - datetime.timedelta(seconds=61))]:
+        WorkerHeartbeat.objects.create(
+            worker_id=worker_id, host="h", pid=1, started_at=long_ago, beat_at=beat_at
+        )
+    slow = running_task("alive", long_ago)  # a long task of a live worker
+    orphaned = running_task("dead", long_ago)
+    unknown = running_task("never-beat", long_ago)  # its worker's row is long gone
+    just_claimed = running_task("dead", now - datetime.timedelta(seconds=5))
+
+    assert requeue_orphaned_tasks(now=now) == 2
+    for task in (slow, orphaned, unknown, just_claimed):
+        task.refresh_from_db()
+    assert [t.status for t in (slow, orphaned, unknown, just_claimed)] == [
+        TaskResultStatus.RUNNING,
+        TaskResultStatus.READY,
+        TaskResultStatus.READY,
+        TaskResultStatus.RUNNING,
+    ]
+    assert requeue_orphaned_tasks(now=now) == 0  # nothing twice

@@ -63,10 +63,24 @@ def cmd_worker(args) -> int:
     if settings.TASKS_BACKEND == "redis":
         call_command("rqworker", "default", job_class="django_tasks_rq.Job", burst=args.batch)
         return 0
-    # No autoreload even under DEBUG: a reload can cut a task off halfway.
-    call_command(
-        "db_worker", interval=args.interval, batch=args.batch, reload=False, startup_delay=False
-    )
+    from wuye.core import workers
+
+    # Tasks a dead worker left RUNNING go back to the queue before this one starts.
+    workers.requeue_orphaned_tasks()
+    heartbeat = workers.Heartbeat(workers.new_worker_id())
+    heartbeat.start()
+    try:
+        # No autoreload even under DEBUG: a reload can cut a task off halfway.
+        call_command(
+            "db_worker",
+            interval=args.interval,
+            batch=args.batch,
+            reload=False,
+            startup_delay=False,
+            worker_id=heartbeat.worker_id,
+        )
+    finally:
+        heartbeat.stop()
     return 0
 
 

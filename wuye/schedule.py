@@ -6,7 +6,11 @@ import datetime
 from wuye.accounts.tasks import purge_expired_sms_codes
 from wuye.billing.tasks import close_expired_orders, fail_stalled_runs, post_late_fees
 from wuye.core.periodic import Job
-from wuye.core.tasks import prune_periodic_ticks, purge_idempotency_keys
+from wuye.core.tasks import (
+    prune_periodic_ticks,
+    purge_idempotency_keys,
+    requeue_orphaned_tasks,
+)
 from wuye.facilities.tasks import generate_round_tasks, mark_missed_rounds, remind_certificates
 from wuye.notices.tasks import publish_due_notices
 from wuye.notifications.tasks import send_due_deliveries
@@ -32,6 +36,8 @@ JOBS: list[Job] = [
         every=DAY,
         offset=datetime.timedelta(minutes=30),
     ),
+    # Tasks of a worker that died mid-run (database queue; wuye.core.workers).
+    Job("core.requeue_orphaned_tasks", requeue_orphaned_tasks, every=MINUTE),
     Job("accounts.purge_expired_sms_codes", purge_expired_sms_codes, every=HOUR),
     Job("core.purge_idempotency_keys", purge_idempotency_keys, every=HOUR),
     # 03:30 Beijing time (UTC+8) is 19:30 UTC.

@@ -163,8 +163,15 @@ RQ_QUEUES = {
     "default": {
         "URL": env.str("TASKS_REDIS_URL", default=REDIS_URL or "redis://127.0.0.1:6379/0"),
         "DEFAULT_TIMEOUT": env.int("TASKS_TIMEOUT_SECONDS", default=3600),
+        "QUEUE_CLASS": "wuye.core.taskqueue.RetryingQueue",
     }
 }
+# A task cut off by a dead worker runs again: RQ retries it (up to TASKS_RETRIES times);
+# on the database queue a worker silent for WORKER_LOST_AFTER_SECONDS loses its tasks
+# to the queue (wuye.core.workers).
+TASKS_RETRIES = env.int("TASKS_RETRIES", default=2)
+WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=15)
+WORKER_LOST_AFTER_SECONDS = env.int("WORKER_LOST_AFTER_SECONDS", default=90)
 
 # --- Auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

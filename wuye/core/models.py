@@ -21,6 +21,21 @@ class PeriodicTick(models.Model):
         return f"{self.job} @ {self.tick:%Y-%m-%d %H:%M}"
 
 
+class WorkerHeartbeat(models.Model):
+    """A database-queue worker's sign of life, renewed every ``WORKER_HEARTBEAT_SECONDS``:
+    a task claimed by a worker that stopped beating was cut off (the worker was killed
+    or its machine died) and is queued again (``wuye.core.workers``)."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.host}:{self.pid} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
 class IdempotencyKey(models.Model):
     """A create request replayed safely: the first successful response for
     (user, Idempotency-Key) is stored and returned again for the same request."""

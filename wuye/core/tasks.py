@@ -20,3 +20,11 @@ def purge_idempotency_keys() -> int:
     from wuye.core.idempotency import purge_old_keys
 
     return purge_old_keys()
+
+
+@task()
+def requeue_orphaned_tasks() -> int:
+    """Every minute: tasks whose worker died mid-run go back to the queue."""
+    from wuye.core.workers import requeue_orphaned_tasks
+
+    return requeue_orphaned_tasks()
