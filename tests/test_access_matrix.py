@@ -1609,6 +1609,8 @@ def _api_rated(cast):
     from wuye.workorders import services as wo
 
     order = _api_order(cast, "completed")
+    if order.status != "completed":
+        return order  # rated already, for this row
     return wo.rate_order(actor=cast.actor("resident_a"), order=order, overall=5)
 
 
@@ -1734,7 +1736,7 @@ def _fac_task(cast, stage: str):
         visit = rounds.scan(actor=me, token=pump["pump"].qr_token, at=when)
     if stage in ("answered", "awaiting") and not visit.answers.exists():
         rounds.record_answers(actor=me, visit=visit, answers=_fac_answers(pump))
-    if stage == "awaiting":
+    if stage == "awaiting" and task.status != "awaiting_acceptance":
         pump["plan"].requires_acceptance = True
         pump["plan"].save(update_fields=["requires_acceptance"])
         rounds.finish(actor=me, task=task)
@@ -3080,16 +3082,28 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+def run_row(cast, case: Case, *, api_call):
+    """Every actor against one row. The row's own objects (made by its url and target
+    helpers, which find them when they exist) are made once for the row, and each
+    actor's request is rolled back to that point: the same database for every actor,
+    without rebuilding it eighteen times."""
+    with transaction.atomic():
+        case.url(cast)
+        if case.target:
+            case.target(cast)
+        for actor in ACTORS:
+            run_cell(cast, case, actor, api_call=api_call)
+        transaction.set_rollback(True)
+
+
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_page_matrix(cast, name):
-    for actor in ACTORS:
-        run_cell(cast, PAGES[name], actor, api_call=False)
+    run_row(cast, PAGES[name], api_call=False)
 
 
 @pytest.mark.parametrize("operation", sorted(API))
 def test_api_matrix(cast, operation):
-    for actor in ACTORS:
-        run_cell(cast, API[operation], actor, api_call=True)
+    run_row(cast, API[operation], api_call=True)
 
 
 def test_matrix_size_is_reported():

@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 from api_helpers import get
+from conftest import engine_independent
 from django.test import Client
 from django.urls import reverse
 
 import wuye
+
+# Headers and templates: the same on either database engine.
+pytestmark = engine_independent
 
 TEMPLATES = sorted(Path(wuye.__file__).parent.glob("**/templates/**/*.html"))
 

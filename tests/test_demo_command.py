@@ -10,6 +10,7 @@ import time
 import urllib.request
 
 import pytest
+from conftest import engine_independent
 from django.db import transaction
 
 from wuye import demo
@@ -56,6 +57,7 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in out.stdout.split()]
 
 
+@engine_independent  # the demo is always its own SQLite file
 def test_wuye_demo_serves_and_stops_on_ctrl_c(tmp_path):
     """The real command: migrate, load, gunicorn + worker + scheduler, SIGINT stops all."""
     port = _free_port()

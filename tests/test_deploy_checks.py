@@ -5,6 +5,11 @@ import secrets
 import subprocess
 import sys
 
+from conftest import engine_independent
+
+# Settings and a subprocess: nothing here touches the database engine.
+pytestmark = engine_independent
+
 
 def check_deploy(tmp_path, **variables) -> subprocess.CompletedProcess:
     env = {**os.environ, "HTTPS": "1", "DEBUG": "0", "WUYE_VAR_DIR": str(tmp_path)}

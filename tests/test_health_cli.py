@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import engine_independent
 from django.db import connection
 
 
@@ -24,6 +25,7 @@ def test_healthz_reports_503_when_the_database_fails(client, monkeypatch):
     assert response.json()["status"] == "error"
 
 
+@engine_independent  # a subprocess; no database
 def test_openapi_command_prints_the_schema():
     out = subprocess.run(
         [sys.executable, "-m", "wuye.cli", "openapi"], capture_output=True, text=True, check=True
@@ -33,6 +35,7 @@ def test_openapi_command_prints_the_schema():
     assert schema["openapi"].startswith("3.")
 
 
+@engine_independent  # a subprocess; no database
 def test_manage_passes_through_to_django():
     out = subprocess.run(
         [sys.executable, "-m", "wuye.cli", "manage", "check"],

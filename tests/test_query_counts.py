@@ -33,7 +33,7 @@ from decimal import Decimal
 
 import pytest
 from api_helpers import API, bearer_client
-from conftest import make_estate, make_house, make_staff_in_bulk
+from conftest import engine_independent, make_estate, make_house, make_staff_in_bulk
 from django.db import connection, transaction
 from django.db.models import Count
 from django.test import Client
@@ -81,7 +81,7 @@ pytestmark = [
     pytest.mark.django_db,
     # The count of queries is the ORM's, the same on either engine; the demo load this
     # module needs costs minutes per CI worker, so only the SQLite phase pays it.
-    pytest.mark.skipif(connection.vendor != "sqlite", reason="run in the SQLite phase"),
+    engine_independent,
 ]
 
 
