@@ -19,7 +19,7 @@ from api_helpers import get, patch, post, results, send
 from conftest import build_cast
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from pydantic import BaseModel
@@ -35,6 +35,12 @@ from schemathesis.specs.openapi.checks import (
 from wuye.accounts.actor import Actor
 from wuye.accounts.services import create_api_token
 from wuye.api import api
+
+# Fuzzed once, on PostgreSQL: the stricter engine (a NUL byte in a string, an integer out
+# of range, an invalid date raise there where SQLite stores whatever it is given).
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="fuzzed in the PostgreSQL phase"
+)
 
 # Per operation; every example goes to every actor. Dig deeper locally with, e.g.,
 # WUYE_FUZZ_EXAMPLES=100, or WUYE_FUZZ_COVERAGE=1 for schemathesis's coverage phase (the
