@@ -25,6 +25,13 @@ def _english(settings):
     settings.LANGUAGE_CODE = "en"
 
 
+@pytest.fixture(autouse=True)
+def _cache_on_the_frozen_clock(settings):
+    """The web form's one-code-a-minute throttle lives in the cache: a process-local one
+    expires by the frozen clock, where Redis (the PostgreSQL phase) would by the real one."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
 @pytest.fixture
 def frozen(time_machine):
     time_machine.move_to(NOW, tick=False)
