@@ -113,6 +113,7 @@ class Operations:
         self.info = info
         self.community = info["communities"][0]
         self.client = Client
+        self.handler = None  # the one request handler every client shares
         self.desk = self._client(self.community["dispatcher"]["token"])
         self.manager = self._client(info["manager"]["token"])
         # Residents of every community take turns (a resident may submit 10 an hour);
@@ -128,7 +129,14 @@ class Operations:
         self.list_open = f"{API}/work-orders?" + "&".join(f"status={s}" for s in OPEN)
 
     def _client(self, token):
-        return self.client(HTTP_AUTHORIZATION=f"Bearer {token}")
+        """A client per caller, all on one handler: a test client builds the middleware on
+        its first request (WhiteNoise then lists every static file), which a server
+        process does once at start, not per request."""
+        client = self.client(HTTP_AUTHORIZATION=f"Bearer {token}")
+        if self.handler is None:
+            self.handler = client.handler
+        client.handler = self.handler
+        return client
 
     def _next(self, items):
         self.turn += 1
