@@ -156,9 +156,6 @@ class DeletionRequest(models.Model):
         return f"#{self.pk} {self.get_state_display()}"
 
 
-YEARS = [MinValueValidator(1), MaxValueValidator(30)]
-
-
 class RetentionSettings(models.Model):
     """How long a company keeps personal data. Absent: the defaults apply."""
 
